@@ -1,0 +1,80 @@
+"""What a person asks for: buckets, an access level, a prefix, and a kind of credential."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class AccessLevel(str, enum.Enum):
+    READ_ONLY = "read-only"
+    WRITE_ONLY = "write-only"
+    READ_WRITE = "read-write"
+    CUSTOM = "custom"
+
+    @property
+    def label(self) -> str:
+        return {
+            AccessLevel.READ_ONLY: "Read only",
+            AccessLevel.WRITE_ONLY: "Write only",
+            AccessLevel.READ_WRITE: "Read and write",
+            AccessLevel.CUSTOM: "Custom policy",
+        }[self]
+
+    @property
+    def can_read(self) -> bool:
+        return self in (AccessLevel.READ_ONLY, AccessLevel.READ_WRITE)
+
+    @property
+    def can_write(self) -> bool:
+        return self in (AccessLevel.WRITE_ONLY, AccessLevel.READ_WRITE)
+
+    @property
+    def can_delete(self) -> bool:
+        return self is AccessLevel.READ_WRITE
+
+
+class CredentialKind(str, enum.Enum):
+    PERMANENT = "permanent"  # IAM user + access key
+    ASSUME_ROLE = "assume-role"  # sts.assume_role with a session policy
+    FEDERATION_TOKEN = "federation-token"  # sts.get_federation_token (callers that are IAM users)
+
+    @property
+    def temporary(self) -> bool:
+        return self is not CredentialKind.PERMANENT
+
+
+MIN_DURATION_SECONDS = 15 * 60
+MAX_DURATION_SECONDS = 12 * 60 * 60
+
+
+@dataclass(frozen=True)
+class CredentialRequest:
+    """A request for credentials, before or after validation.
+
+    `prefix` is as typed; `validation.validate_request` returns a copy with the prefix
+    normalised (trailing `/`, no leading `/`).
+    """
+
+    buckets: tuple[str, ...]
+    access: AccessLevel = AccessLevel.READ_WRITE
+    prefix: str = ""
+    # When true, `*` and `?` in the prefix are IAM wildcards on purpose and are not escaped.
+    prefix_is_pattern: bool = False
+    kind: CredentialKind = CredentialKind.PERMANENT
+    duration_seconds: int | None = None
+    username: str | None = None
+    # What to do when `username` already exists: None = refuse (plan says so), "reuse" = add a key to it.
+    reuse_existing_user: bool = False
+    create_buckets: bool = False
+    bucket_region: str | None = None
+    # Permanent users get an AWS-managed S3-only permissions boundary unless turned off.
+    permissions_boundary: bool = True
+    role_name: str | None = None
+    extra_statements: tuple[dict[str, Any], ...] = field(default=())
+    custom_policy: dict[str, Any] | None = None
+
+    @property
+    def temporary(self) -> bool:
+        return self.kind.temporary
