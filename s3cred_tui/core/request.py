@@ -35,6 +35,19 @@ class AccessLevel(str, enum.Enum):
         return self is AccessLevel.READ_WRITE
 
 
+class PrefixMode(str, enum.Enum):
+    """How `*`, `?` and `$` in a prefix are read.
+
+    PLAIN refuses `*` and `?` (a person rarely means them, and IAM would read them as
+    wildcards); LITERAL matches them as characters (escaped as `${*}`, `${?}`); PATTERN
+    keeps them as IAM wildcards on purpose. `$` is always escaped as `${$}`.
+    """
+
+    PLAIN = "plain"
+    LITERAL = "literal"
+    PATTERN = "pattern"
+
+
 class CredentialKind(str, enum.Enum):
     PERMANENT = "permanent"  # IAM user + access key
     ASSUME_ROLE = "assume-role"  # sts.assume_role with a session policy
@@ -60,8 +73,7 @@ class CredentialRequest:
     buckets: tuple[str, ...]
     access: AccessLevel = AccessLevel.READ_WRITE
     prefix: str = ""
-    # When true, `*` and `?` in the prefix are IAM wildcards on purpose and are not escaped.
-    prefix_is_pattern: bool = False
+    prefix_mode: PrefixMode = PrefixMode.PLAIN
     kind: CredentialKind = CredentialKind.PERMANENT
     duration_seconds: int | None = None
     username: str | None = None
