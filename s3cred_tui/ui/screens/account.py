@@ -1,0 +1,320 @@
+"""The main screen: who you are, and the account's buckets and IAM users."""
+
+from __future__ import annotations
+
+import queue
+from collections.abc import Iterator
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Static, TabbedContent, TabPane
+from textual.worker import Worker, WorkerState, get_current_worker
+
+from s3cred_tui.core import errors
+from s3cred_tui.ui import formatting
+from s3cred_tui.ui.messages import BucketsPage, CountsLoaded, ListingDone, RegionsLoaded, UsersPage
+from s3cred_tui.ui.widgets.filter_table import FilterTable
+from s3cred_tui.ui.widgets.identity_bar import IdentityBar
+from s3cred_tui.ui.widgets.worker_reporting import ForwardWorkerStates
+
+# Rows reach the table in chunks this size, so one huge page (moto's list_users ignores
+# MaxItems) is still added between key presses rather than in one long block.
+ROWS_PER_MESSAGE = 250
+# Counts and regions are looked up in batches this size by one background worker each.
+LOOKUP_BATCH = 50
+_DONE = object()
+
+BUCKET_COLUMNS = (("name", "Bucket"), ("region", "Region"), ("created", "Created (UTC)"))
+USER_COLUMNS = (
+    ("name", "User"),
+    ("created", "Created (UTC)"),
+    ("keys", "Keys"),
+    ("policies", "Policies"),
+    ("groups", "Groups"),
+    ("path", "Path"),
+)
+PENDING = Text("…", style="dim")
+
+
+def _batches(items: list[Any], size: int) -> Iterator[list[Any]]:
+    iterator = iter(items)
+    while batch := list(islice(iterator, size)):
+        yield batch
+
+
+def region_cell(value: Any) -> Text | str:
+    if isinstance(value, errors.AccessDenied):
+        return Text("no access", style="dim")
+    if isinstance(value, errors.S3CredError):
+        return Text("unknown", style="dim")
+    return value or PENDING
+
+
+def counts_cells(value: Any) -> dict[str, Text | str]:
+    if isinstance(value, errors.S3CredError):
+        unknown = Text("?", style="dim")
+        return {"keys": unknown, "policies": unknown, "groups": unknown}
+    keys = str(value.access_keys)
+    policies = value.inline_policies + value.attached_policies
+    return {
+        "keys": Text(keys, style="bold yellow") if value.access_keys >= 2 else keys,
+        "policies": f"{policies} ({value.inline_policies} inline)" if value.inline_policies else str(policies),
+        "groups": str(value.groups),
+    }
+
+
+class AccountScreen(ForwardWorkerStates, Screen[None]):
+    CSS_PATH = Path(__file__).with_name("account.tcss")
+    BINDINGS = [
+        Binding("1", "show_tab('buckets')", "Buckets", id="account.buckets", tooltip="Show the account's S3 buckets"),
+        Binding("2", "show_tab('users')", "Users", id="account.users", tooltip="Show the account's IAM users"),
+        Binding("slash", "focus_filter", "Filter", key_display="/", id="account.filter", tooltip="Type to filter the list"),
+        Binding(
+            "c",
+            "create",
+            "Create credentials",
+            id="account.create",
+            tooltip="Make least-privilege credentials for the highlighted bucket",
+        ),
+        Binding("r", "refresh", "Refresh", id="account.refresh", tooltip="Reload buckets and users from AWS"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._generation = 0
+        self._regions_queue: queue.Queue[Any] = queue.Queue()
+        self._counts_queue: queue.Queue[Any] = queue.Queue()
+        self._listings: dict[str, Worker[None]] = {}
+
+    def compose(self) -> ComposeResult:
+        yield IdentityBar()
+        with Vertical(id="account-body"):
+            with TabbedContent(id="lists", initial="buckets"):
+                with TabPane("Buckets [1]", id="buckets"):
+                    yield FilterTable(
+                        "bucket", BUCKET_COLUMNS, placeholder="Filter buckets by name or region…  (/)", id="bucket-table"
+                    )
+                with TabPane("IAM users [2]", id="users"):
+                    yield FilterTable("user", USER_COLUMNS, placeholder="Filter users…  (/)", id="user-table")
+            yield Static(self._hint_text(), id="account-hint")
+        yield Footer()
+
+    def _hint_text(self) -> str:
+        if self.app.read_only:  # type: ignore[attr-defined]
+            return "Enter: open · /: filter · read-only: browsing only, nothing can be changed"
+        return "Enter: open · c: create credentials for the highlighted bucket · /: filter · ctrl+p: commands"
+
+    def on_mount(self) -> None:
+        self.action_refresh()
+        self.buckets.focus_table()
+
+    @property
+    def buckets(self) -> FilterTable:
+        return self.query_one("#bucket-table", FilterTable)
+
+    @property
+    def users(self) -> FilterTable:
+        return self.query_one("#user-table", FilterTable)
+
+    @property
+    def active_tab(self) -> str:
+        return self.query_one(TabbedContent).active
+
+    def active_table(self) -> FilterTable:
+        return self.users if self.active_tab == "users" else self.buckets
+
+    def bucket_names(self) -> list[str]:
+        return self.buckets.keys
+
+    def user_names(self) -> list[str]:
+        return self.users.keys
+
+    # -- actions ---------------------------------------------------------------------------
+
+    def action_show_tab(self, tab: str) -> None:
+        self.query_one(TabbedContent).active = tab
+        (self.users if tab == "users" else self.buckets).focus_table()
+
+    @on(TabbedContent.TabActivated)
+    def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        if not self.active_table().filter_input.has_focus:
+            self.active_table().focus_table()
+
+    def action_focus_filter(self) -> None:
+        self.active_table().focus_filter()
+
+    def action_refresh(self) -> None:
+        self._generation += 1
+        for table in (self.buckets, self.users):
+            table.clear_rows()
+            table.loading = True
+        # Fresh queues: a superseded lookup worker still holds the old one and drains nothing new.
+        self._regions_queue = queue.Queue()
+        self._counts_queue = queue.Queue()
+        self._listings = {
+            "buckets": self.load_buckets(self._generation, self._regions_queue),
+            "users": self.load_users(self._generation, self._counts_queue),
+        }
+        self.load_regions(self._generation, self._regions_queue)
+        self.load_counts(self._generation, self._counts_queue)
+
+    def action_create(self) -> None:
+        if self.active_tab == "buckets":
+            bucket = self.buckets.highlighted_key()
+            self.open_create([bucket] if bucket else [])
+        else:
+            self.open_create([])
+
+    def open_create(self, buckets: list[str], prefix: str = "") -> None:
+        from s3cred_tui.ui.screens.create import CreateScreen
+
+        self.app.push_screen(CreateScreen(buckets=buckets, prefix=prefix))
+
+    def open_bucket(self, name: str) -> None:
+        from s3cred_tui.ui.screens.bucket import BucketScreen
+
+        row = self.buckets.row(name)
+        region = row[1] if row and isinstance(row[1], str) else None
+        self.app.push_screen(BucketScreen(name, region=region))
+
+    def open_user(self, name: str) -> None:
+        from s3cred_tui.ui.screens.user import UserScreen
+
+        self.app.push_screen(UserScreen(name))
+
+    @on(FilterTable.Opened, "#bucket-table")
+    def _bucket_opened(self, event: FilterTable.Opened) -> None:
+        self.open_bucket(event.key)
+
+    @on(FilterTable.Opened, "#user-table")
+    def _user_opened(self, event: FilterTable.Opened) -> None:
+        self.open_user(event.key)
+
+    def forget_user(self, name: str) -> None:
+        """A user was deleted elsewhere in the app: drop its row without a full reload."""
+        self.users.remove_row(name)
+
+    @work(thread=True, exit_on_error=False, group="recount", name="counting keys and policies")
+    def recount_user(self, name: str) -> None:
+        """A user's keys or policies changed on another screen: refresh its row."""
+        from s3cred_tui.core.inventory import user_counts
+
+        self.post_message(CountsLoaded(self._generation, user_counts(self.app.aws, [name])))  # type: ignore[attr-defined]
+
+    # -- workers (threads: they only post messages) ---------------------------------------
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="buckets", name="listing S3 buckets")
+    def load_buckets(self, generation: int, regions: queue.Queue[Any]) -> None:
+        from s3cred_tui.core.inventory import iter_bucket_pages
+
+        worker = get_current_worker()
+        try:
+            for page in iter_bucket_pages(self.app.aws):  # type: ignore[attr-defined]
+                for chunk in _batches(page, ROWS_PER_MESSAGE):
+                    if worker.is_cancelled:
+                        return
+                    self.post_message(BucketsPage(generation, chunk))
+                    regions.put([b.name for b in chunk if not b.region])
+            self.post_message(ListingDone(generation, "buckets"))
+        finally:
+            regions.put(_DONE)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="regions", name="looking up bucket regions")
+    def load_regions(self, generation: int, pending: queue.Queue[Any]) -> None:
+        from s3cred_tui.core.inventory import bucket_regions
+
+        self._drain(pending, lambda names: RegionsLoaded(generation, bucket_regions(self.app.aws, names)))  # type: ignore[attr-defined]
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="users", name="listing IAM users")
+    def load_users(self, generation: int, counts: queue.Queue[Any]) -> None:
+        from s3cred_tui.core.inventory import iter_user_pages
+
+        worker = get_current_worker()
+        try:
+            for page in iter_user_pages(self.app.aws):  # type: ignore[attr-defined]
+                for chunk in _batches(page, ROWS_PER_MESSAGE):
+                    if worker.is_cancelled:
+                        return
+                    self.post_message(UsersPage(generation, chunk))
+                    counts.put([u.name for u in chunk])
+            self.post_message(ListingDone(generation, "users"))
+        finally:
+            counts.put(_DONE)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="counts", name="counting keys and policies")
+    def load_counts(self, generation: int, pending: queue.Queue[Any]) -> None:
+        from s3cred_tui.core.inventory import user_counts
+
+        self._drain(pending, lambda names: CountsLoaded(generation, user_counts(self.app.aws, names)))  # type: ignore[attr-defined]
+
+    def _drain(self, pending: queue.Queue[Any], lookup: Any) -> None:
+        """Look up names from `pending` in batches until the listing says it is done."""
+        worker = get_current_worker()
+        names: list[str] = []
+        finished = False
+        while not finished and not worker.is_cancelled:
+            try:
+                item = pending.get(timeout=0.2)
+            except queue.Empty:
+                continue
+            if item is _DONE:
+                finished = True
+            else:
+                names.extend(item)
+            while len(names) >= LOOKUP_BATCH or (finished and names):
+                if worker.is_cancelled:
+                    return
+                batch, names = names[:LOOKUP_BATCH], names[LOOKUP_BATCH:]
+                self.post_message(lookup(batch))
+
+    # -- results (event loop) ---------------------------------------------------------------
+
+    def on_buckets_page(self, message: BucketsPage) -> None:
+        if message.generation != self._generation:
+            return
+        self.buckets.add_rows(
+            (b.name, [b.name, b.region or PENDING, formatting.date(b.created)]) for b in message.buckets
+        )
+
+    def on_regions_loaded(self, message: RegionsLoaded) -> None:
+        if message.generation != self._generation:
+            return
+        for name, region in message.regions.items():
+            self.buckets.update_cell(name, "region", region_cell(region))
+
+    def on_users_page(self, message: UsersPage) -> None:
+        if message.generation != self._generation:
+            return
+        self.users.add_rows(
+            (u.name, [u.name, formatting.date(u.created), PENDING, PENDING, PENDING, u.path or "/"])
+            for u in message.users
+        )
+
+    def on_counts_loaded(self, message: CountsLoaded) -> None:
+        if message.generation != self._generation:
+            return
+        for name, value in message.counts.items():
+            for column, cell in counts_cells(value).items():
+                self.users.update_cell(name, column, cell)
+
+    def on_listing_done(self, message: ListingDone) -> None:
+        if message.generation == self._generation:
+            (self.users if message.what == "users" else self.buckets).loading = False
+
+    def worker_state_changed(self, worker: Worker) -> None:
+        # Only the current listing may change the status line; a superseded one just ends.
+        if worker is not self._listings.get(worker.group):
+            return
+        if worker.state not in (WorkerState.ERROR, WorkerState.CANCELLED):
+            return
+        table = self.users if worker.group == "users" else self.buckets
+        table.loading = False
+        if worker.state is WorkerState.ERROR and worker.error is not None:
+            table.error = errors.translate(worker.error).message

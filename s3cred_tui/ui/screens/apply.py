@@ -1,0 +1,268 @@
+"""Step three of the create flow: make the changes, one checklist line per API call.
+
+`apply_plan` runs in a thread worker and reports every step through `on_event`; the worker
+posts each event back to this screen. Cancel sets a flag that apply_plan checks between steps
+(a thread cannot be interrupted mid-call), after which it rolls back what it made.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widgets import Button, Footer, Label, Static
+from textual.worker import get_current_worker
+
+from s3cred_tui.core.apply import ApplyEvent, ApplyResult, apply_plan
+from s3cred_tui.core.plan import Plan
+from s3cred_tui.ui.screens.create_flow import ApplyFinished, ApplyProgress, CreateFlowScreen, close_create_flow
+
+SPINNER_FRAMES = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
+
+# status -> (icon, style, words after the title)
+STATUS_LOOK: dict[str, tuple[str, str, str]] = {
+    "pending": ("·", "dim", ""),
+    "running": ("", "bold", "running…"),
+    "done": ("✓", "green", ""),
+    "failed": ("✗", "bold red", "failed"),
+    "waiting": ("⏳", "yellow", "waiting for IAM"),
+    "cancelled": ("–", "dim", "not run (cancelled)"),
+    "rolling-back": ("↺", "yellow", "undoing…"),
+    "undone": ("↺", "yellow", "undone"),
+    "undo-failed": ("✗", "bold red", "could NOT be undone"),
+}
+
+
+def item_title(item: Any) -> str:
+    """ApplyResult lists hold steps (with a title) or plain descriptions."""
+    return str(getattr(item, "title", item))
+
+
+ROLLBACK_STATUSES = ("rolling-back", "undone", "undo-failed")
+
+
+@dataclass
+class StepState:
+    """What the checklist knows about one step; `undo_title` is set once rollback reaches it."""
+
+    status: str = "pending"
+    message: str = ""
+    undo_title: str = ""
+    waits: int = 0
+
+
+def step_line(title: str, state: StepState, spinner_frame: int = 0) -> Text:
+    status = state.status
+    icon, style, words = STATUS_LOOK.get(status, ("?", "", status))
+    if status == "running":
+        icon = SPINNER_FRAMES[spinner_frame % len(SPINNER_FRAMES)]
+    line = Text()
+    line.append(f" {icon} ", style=style)
+    line.append(title, style=style if status in ("failed", "undo-failed") else "")
+    if status == "waiting":
+        detail = f"{words} (retry {state.waits}): {state.message}"
+    elif status == "running":
+        detail = f"calling {state.message}…" if state.message else words
+    elif status in ROLLBACK_STATUSES:
+        detail = f"{words}: {state.undo_title}" + (f" — {state.message}" if status == "undo-failed" else "")
+    else:
+        detail = state.message or words
+    if detail:
+        line.append(f"  {detail}", style="dim" if status in ("done", "pending", "cancelled") else style)
+    return line
+
+
+def outcome_text(result: ApplyResult) -> Text:
+    """What happened, what was rolled back, and (in red) whatever could not be."""
+    text = Text()
+    if result.ok:
+        text.append("✓ All done. ", style="bold green")
+        text.append("The credentials are on the next screen; the secret is shown once.")
+        return text
+    if result.cancelled:
+        text.append("Cancelled. ", style="bold yellow")
+    else:
+        text.append("✗ Failed: ", style="bold red")
+        text.append(f"{result.error or 'an unknown error'}\n", style="red")
+    if result.undone:
+        text.append("\nRolled back (removed again):\n", style="bold")
+        for item in result.undone:
+            text.append(f"  ↺ {item_title(item)}\n")
+    if result.not_undone:
+        text.append("\nCould NOT be undone — remove these by hand:\n", style="bold red")
+        for item in result.not_undone:
+            text.append(f"  ✗ {item_title(item)}\n", style="red")
+    elif not result.undone:
+        text.append("\nNothing had been created, so there was nothing to roll back.\n")
+    else:
+        text.append("\nThe account is as it was before.\n", style="green")
+    return text.rstrip() or text
+
+
+class ApplyScreen(CreateFlowScreen):
+    CSS_PATH = Path(__file__).with_name("apply.tcss")
+    BINDINGS = [
+        Binding("escape", "leave", "Back", id="apply.back", tooltip="Cancel while running; otherwise leave this screen"),
+    ]
+    WORKER_ERROR_TITLES = {"apply": "Applying the plan failed"}
+
+    def __init__(self, plan: Plan) -> None:
+        super().__init__()
+        self.plan = plan
+        self.states: list[StepState] = [StepState() for _ in plan.steps]
+        self.result: ApplyResult | None = None
+        self.cancel_requested = threading.Event()
+        self._spinner_frame = 0
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="apply-main"):
+            yield Label("Applying the plan", id="apply-title")
+            with VerticalScroll(id="apply-steps"):
+                for index, step in enumerate(self.plan.steps):
+                    yield Static(step_line(step.title, StepState()), id=f"step-{index}", classes="apply-step")
+            yield Static("Working… Cancel stops after the current step and rolls back.", id="apply-outcome")
+            with Horizontal(id="apply-buttons"):
+                yield Button("Cancel", id="cancel", variant="error", tooltip="Stop after the current step and undo")
+                yield Button("Show credentials", id="show", variant="success", classes="hidden")
+                yield Button("Back to the form", id="back", classes="hidden")
+                yield Button("Close", id="close", classes="hidden")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self._spinner = self.set_interval(0.1, self._spin)
+        self.run_plan()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="apply", name="applying the plan")
+    def run_plan(self) -> None:
+        worker = get_current_worker()
+        result = apply_plan(
+            self.app.aws,
+            self.plan,
+            on_event=lambda event: self.post_message(ApplyProgress(event)),
+            is_cancelled=lambda: self.cancel_requested.is_set() or worker.is_cancelled,
+        )
+        self.post_message(ApplyFinished(result))
+
+    # -- progress -------------------------------------------------------------------------
+
+    def on_apply_progress(self, message: ApplyProgress) -> None:
+        message.stop()
+        event: ApplyEvent = message.event
+        if not 0 <= event.index < len(self.states):
+            return
+        state = self.states[event.index]
+        state.status = event.status
+        if event.status in ROLLBACK_STATUSES:
+            state.undo_title = event.title
+            state.message = event.message if event.status == "undo-failed" else state.message
+        else:
+            state.message = event.message
+        if event.status == "waiting":
+            state.waits += 1
+        self._render_step(event.index)
+
+    def _render_step(self, index: int) -> None:
+        self.query_one(f"#step-{index}", Static).update(
+            step_line(self.plan.steps[index].title, self.states[index], self._spinner_frame)
+        )
+
+    def _spin(self) -> None:
+        self._spinner_frame += 1
+        for index, state in enumerate(self.states):
+            if state.status == "running":
+                self._render_step(index)
+
+    def on_apply_finished(self, message: ApplyFinished) -> None:
+        message.stop()
+        self.show_result(message.result)
+
+    def show_result(self, result: ApplyResult) -> None:
+        self.result = result
+        self._spinner.stop()
+        for index, state in enumerate(self.states):
+            if state.status == "pending" and result.cancelled:
+                state.status = "cancelled"
+            elif state.status == "pending" and not result.ok:
+                state.message = "not run"
+            self._render_step(index)
+        self.query_one("#apply-outcome", Static).update(outcome_text(result))
+        self.query_one("#apply-outcome").set_class(not result.ok, "failed")
+        self.query_one("#cancel").add_class("hidden")
+        if result.ok:
+            self.query_one("#show").remove_class("hidden")
+            self.query_one("#show", Button).focus()
+        else:
+            self.query_one("#back").remove_class("hidden")
+            self.query_one("#close").remove_class("hidden")
+            self.query_one("#back", Button).focus()
+
+    def worker_failed(self, group: str, error: BaseException | None) -> None:
+        """apply_plan itself raised (it normally reports failures in its result)."""
+        self._spinner.stop()
+        self.query_one("#apply-outcome", Static).update(
+            Text("✗ Applying stopped with an unexpected error; check the account for partial changes.", style="bold red")
+        )
+        self.query_one("#cancel").add_class("hidden")
+        self.query_one("#close").remove_class("hidden")
+
+    # -- actions --------------------------------------------------------------------------
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        actions = {
+            "cancel": self.action_cancel_apply,
+            "show": self.action_show_credentials,
+            "back": self.action_back_to_form,
+            "close": self.action_close,
+        }
+        action = actions.get(event.button.id or "")
+        if action is not None:
+            action()
+
+    def action_cancel_apply(self) -> None:
+        if self.result is not None or self.cancel_requested.is_set():
+            return
+        self.cancel_requested.set()
+        self.query_one("#cancel", Button).disabled = True
+        self.query_one("#apply-outcome", Static).update("Cancelling: finishing the current step, then rolling back…")
+
+    def action_leave(self) -> None:
+        if self.result is None:
+            if self.query_one("#close").has_class("hidden"):
+                self.action_cancel_apply()
+            else:
+                self.action_close()
+        elif self.result.ok:
+            # The secret exists only in this result; never let Esc throw it away.
+            self.action_show_credentials()
+        else:
+            self.action_back_to_form()
+
+    def action_show_credentials(self) -> None:
+        from s3cred_tui.ui.screens.result import ResultScreen
+
+        if self.result is None or not self.result.ok or self.result.credentials is None:
+            return
+        self.app.switch_screen(ResultScreen(self.result.credentials, self.plan))
+
+    def action_back_to_form(self) -> None:
+        """Back to the create form (the review's plan is stale after a failed apply)."""
+        from s3cred_tui.ui.screens.create import CreateScreen
+
+        async def pop_to_form() -> None:
+            while len(self.app.screen_stack) > 1 and not isinstance(self.app.screen, CreateScreen):
+                if not isinstance(self.app.screen, CreateFlowScreen):
+                    break
+                await self.app.pop_screen()
+
+        self.app.call_later(pop_to_form)
+
+    def action_close(self) -> None:
+        close_create_flow(self.app)

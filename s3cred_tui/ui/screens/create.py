@@ -1,0 +1,384 @@
+"""Step one of the create flow: say what the credentials may do.
+
+Everything on this screen is pure: the policy preview and the inline messages come from
+`core.validation` and `core.policies` without any AWS call, so typing is instant. Only the
+bucket and prefix pickers read the account, in thread workers.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widgets import Button, Checkbox, Footer, Input, Label, RadioButton, RadioSet, Static, TextArea
+
+from s3cred_tui.core import policies, validation
+from s3cred_tui.core.errors import S3CredError, ValidationError
+from s3cred_tui.core.request import AccessLevel, CredentialKind, CredentialRequest, PrefixMode
+from s3cred_tui.ui.guards import require_writable
+from s3cred_tui.ui.screens.create_flow import CreateFlowScreen
+from s3cred_tui.ui.screens.create_pickers import BucketPickerModal, PrefixPickerModal
+from s3cred_tui.ui.widgets.policy_json import PolicyJsonArea
+from s3cred_tui.ui.widgets.policy_preview import PolicyPreview
+
+PREFIX_MODE_HELP = {
+    PrefixMode.PLAIN: "Plain: a folder-like prefix; * and ? are refused so nothing matches by accident.",
+    PrefixMode.LITERAL: "Literal: * ? and $ are ordinary characters of the key (escaped for IAM).",
+    PrefixMode.PATTERN: "Pattern: * and ? are IAM wildcards (e.g. logs/*/2024/); use with care.",
+}
+
+KIND_HELP = {
+    CredentialKind.PERMANENT: "An IAM user with an inline policy and an access key that lasts until deleted.",
+    CredentialKind.ASSUME_ROLE: "Temporary keys from sts:AssumeRole, limited by a session policy.",
+    CredentialKind.FEDERATION_TOKEN: "Temporary keys from sts:GetFederationToken (only an IAM user may call it).",
+}
+
+DEFAULT_DURATION = "1h"
+
+# Fields named by validation problems, mapped to the message line under the form field at fault.
+# "policy" problems belong to the custom policy box when there is one, else to the preview.
+FIELD_MESSAGE_IDS = {
+    "buckets": "error-buckets",
+    "prefix": "error-prefix",
+    "username": "error-username",
+    "duration": "error-duration",
+    "policy": "error-policy",
+}
+CUSTOM_POLICY_MESSAGE_ID = "error-access"
+GENERAL_MESSAGE_ID = "error-general"
+
+_SEPARATORS = re.compile(r"[\s,]+")
+
+
+def split_bucket_names(text: str) -> tuple[str, ...]:
+    """`a, b  c` -> ("a", "b", "c"), without duplicates, order kept."""
+    seen: dict[str, None] = {}
+    for name in _SEPARATORS.split(text.strip()):
+        if name:
+            seen.setdefault(name, None)
+    return tuple(seen)
+
+
+@dataclass(frozen=True)
+class FormState:
+    """Everything typed or ticked on the form, as plain values."""
+
+    buckets_text: str = ""
+    access: AccessLevel = AccessLevel.READ_ONLY
+    custom_policy_text: str = ""
+    prefix: str = ""
+    prefix_mode: PrefixMode = PrefixMode.PLAIN
+    kind: CredentialKind = CredentialKind.PERMANENT
+    username: str = ""
+    reuse_existing_user: bool = False
+    create_buckets: bool = False
+    duration_text: str = DEFAULT_DURATION
+
+
+@dataclass(frozen=True)
+class FormOutcome:
+    """The request a form describes, its problems, and the policy preview (when one can be built)."""
+
+    request: CredentialRequest
+    problems: tuple[ValidationError, ...]
+    policy_text: str | None
+    policy_size: int
+    policy_limit: int
+    policy_limit_label: str
+    preview_note: str
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def policy_limit_for(kind: CredentialKind) -> tuple[int, str]:
+    if kind.temporary:
+        return policies.SESSION_POLICY_LIMIT, "session policy"
+    return policies.INLINE_USER_POLICY_LIMIT, "inline user policy"
+
+
+def evaluate_form(form: FormState) -> FormOutcome:
+    """Turn the form into a request, every problem with it, and its policy. Pure: no AWS call."""
+    local_problems: list[ValidationError] = []
+
+    custom_policy = None
+    if form.access is AccessLevel.CUSTOM and form.custom_policy_text.strip():
+        try:
+            custom_policy = json.loads(form.custom_policy_text)
+        except json.JSONDecodeError as exc:
+            local_problems.append(
+                ValidationError("policy", f"The custom policy is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno}).")
+            )
+
+    duration_seconds = None
+    if form.kind.temporary:
+        try:
+            duration_seconds = validation.parse_duration(form.duration_text.strip())
+        except ValidationError as exc:
+            local_problems.append(exc)
+
+    request = CredentialRequest(
+        buckets=split_bucket_names(form.buckets_text),
+        access=form.access,
+        prefix=form.prefix.strip(),
+        prefix_mode=form.prefix_mode,
+        kind=form.kind,
+        duration_seconds=duration_seconds,
+        username=(form.username.strip() or None) if not form.kind.temporary else None,
+        reuse_existing_user=form.reuse_existing_user and not form.kind.temporary,
+        create_buckets=form.create_buckets,
+        custom_policy=custom_policy,
+    )
+
+    fields_at_fault = {problem.field for problem in local_problems}
+    problems = list(local_problems)
+    for problem in validation.request_problems(request):
+        if problem.field in fields_at_fault:
+            continue  # the form's own message for this field is the more precise one
+        problems.append(problem)
+
+    limit, limit_label = policy_limit_for(form.kind)
+    fields_at_fault = {problem.field for problem in problems}
+    if fields_at_fault & {"buckets", "prefix"} or (fields_at_fault & {"policy"} and form.access is AccessLevel.CUSTOM):
+        return FormOutcome(request, tuple(problems), None, 0, limit, limit_label, "Fix the highlighted fields to see the policy.")
+    # request_problems found the buckets, prefix and custom policy sound, so this cannot raise
+    # (a policy over the size limit is reported as a problem, and still shown).
+    document = policies.policy_for_request(request)
+    return FormOutcome(
+        request, tuple(problems), policies.policy_json(document), policies.policy_size(document), limit, limit_label, ""
+    )
+
+
+class CreateScreen(CreateFlowScreen):
+    """The form. `buckets` and `prefix` prefill it (from the bucket being browsed)."""
+
+    CSS_PATH = [
+        Path(__file__).with_name("create.tcss"),
+        Path(__file__).parent.parent / "widgets" / "policy_preview.tcss",
+    ]
+    BINDINGS = [
+        Binding("escape", "close", "Cancel", id="create.cancel", tooltip="Leave without creating anything"),
+        Binding("ctrl+r", "review", "Review plan", id="create.review", tooltip="See every API call before anything happens"),
+        Binding("ctrl+b", "pick_buckets", "Pick buckets", id="create.pick_buckets", tooltip="Choose from the account's buckets"),
+        Binding("ctrl+p", "pick_prefix", "Browse prefixes", id="create.pick_prefix", tooltip="Choose a prefix inside the first bucket"),
+    ]
+
+    def __init__(self, buckets: list[str] | tuple[str, ...] = (), prefix: str = "") -> None:
+        super().__init__()
+        self.initial_buckets = list(buckets)
+        self.initial_prefix = prefix
+        self.outcome: FormOutcome | None = None
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="create-body"):
+            with VerticalScroll(id="create-form"):
+                yield Label("Create credentials", id="create-title")
+
+                yield Label("Buckets (separate with commas or spaces)", classes="field-label")
+                with Horizontal(classes="field-row"):
+                    yield Input(", ".join(self.initial_buckets), placeholder="my-bucket, other-bucket", id="buckets")
+                    yield Button("Pick…", id="pick-buckets", tooltip="Choose from the account's buckets (ctrl+b)")
+                yield Static("", id="error-buckets", classes="field-error", markup=False)
+                yield Checkbox("Create buckets that do not exist yet", id="create-buckets")
+
+                yield Label("Access", classes="field-label")
+                with RadioSet(id="access"):
+                    for level in AccessLevel:
+                        yield RadioButton(level.label, value=level is AccessLevel.READ_ONLY, id=f"access-{level.value}")
+                yield PolicyJsonArea(
+                    "", read_only=False, id="custom-policy", classes="hidden", show_line_numbers=True,
+                    placeholder='{"Version": "2012-10-17", "Statement": [...]}',
+                )
+                yield Static("", id="error-access", classes="field-error", markup=False)
+
+                yield Label("Prefix (optional: limit access to keys under it)", classes="field-label")
+                with Horizontal(classes="field-row"):
+                    yield Input(self.initial_prefix, placeholder="reports/2024/", id="prefix")
+                    yield Button("Browse…", id="pick-prefix", tooltip="Choose a prefix inside the first bucket (ctrl+p)")
+                with RadioSet(id="prefix-mode"):
+                    for mode in PrefixMode:
+                        yield RadioButton(mode.value.capitalize(), value=mode is PrefixMode.PLAIN, id=f"prefix-mode-{mode.value}")
+                yield Static(PREFIX_MODE_HELP[PrefixMode.PLAIN], id="prefix-mode-help", classes="field-help", markup=False)
+                yield Static("", id="error-prefix", classes="field-error", markup=False)
+
+                yield Label("Kind of credentials", classes="field-label")
+                with RadioSet(id="kind"):
+                    yield RadioButton("Permanent: IAM user + access key", value=True, id="kind-permanent")
+                    yield RadioButton("Temporary: assume a role", id="kind-assume-role")
+                    yield RadioButton("Temporary: federation token", id="kind-federation-token")
+                yield Static(KIND_HELP[CredentialKind.PERMANENT], id="kind-help", classes="field-help", markup=False)
+
+                with Vertical(id="permanent-options"):
+                    yield Label("User name (optional)", classes="field-label")
+                    yield Input("", id="username", placeholder="s3.read-only.BUCKET")
+                    yield Static("", id="error-username", classes="field-error", markup=False)
+                    yield Checkbox("Reuse the user if it already exists (adds a key to it)", id="reuse-user")
+
+                with Vertical(id="temporary-options", classes="hidden"):
+                    yield Label("Duration (15m to 12h, e.g. 900, 45m, 1h30m)", classes="field-label")
+                    yield Input(DEFAULT_DURATION, id="duration")
+                    yield Static("", id="error-duration", classes="field-error", markup=False)
+
+                yield Static("", id="error-general", classes="field-error", markup=False)
+                with Horizontal(id="create-buttons"):
+                    yield Button("Review plan", id="review", variant="primary", disabled=True)
+                    yield Button("Cancel", id="cancel")
+            with Vertical(id="create-side"):
+                yield PolicyPreview(id="preview")
+                yield Static("", id="error-policy", classes="field-error", markup=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        if not require_writable(self.app, "create credentials"):
+            self.call_later(self.app.pop_screen)
+            return
+        self.refresh_outcome()
+        self.query_one("#buckets", Input).focus()
+
+    # -- reading the form ------------------------------------------------------------------
+
+    def _pressed_value(self, radio_set_id: str, prefix: str) -> str:
+        button = self.query_one(f"#{radio_set_id}", RadioSet).pressed_button
+        assert button is not None and button.id is not None
+        return button.id.removeprefix(prefix)
+
+    def form_state(self) -> FormState:
+        return FormState(
+            buckets_text=self.query_one("#buckets", Input).value,
+            access=AccessLevel(self._pressed_value("access", "access-")),
+            custom_policy_text=self.query_one("#custom-policy", TextArea).text,
+            prefix=self.query_one("#prefix", Input).value,
+            prefix_mode=PrefixMode(self._pressed_value("prefix-mode", "prefix-mode-")),
+            kind=CredentialKind(self._pressed_value("kind", "kind-")),
+            username=self.query_one("#username", Input).value,
+            reuse_existing_user=self.query_one("#reuse-user", Checkbox).value,
+            create_buckets=self.query_one("#create-buckets", Checkbox).value,
+            duration_text=self.query_one("#duration", Input).value,
+        )
+
+    # -- reacting to changes --------------------------------------------------------------
+
+    @on(Input.Changed)
+    @on(Checkbox.Changed)
+    def _field_changed(self) -> None:
+        self.refresh_outcome()
+
+    @on(TextArea.Changed, "#custom-policy")
+    def _custom_policy_changed(self) -> None:
+        self.refresh_outcome()
+
+    @on(RadioSet.Changed)
+    def _choice_changed(self, event: RadioSet.Changed) -> None:
+        form = self.form_state()
+        self.query_one("#custom-policy").set_class(form.access is not AccessLevel.CUSTOM, "hidden")
+        self.query_one("#permanent-options").set_class(form.kind.temporary, "hidden")
+        self.query_one("#temporary-options").set_class(not form.kind.temporary, "hidden")
+        self.query_one("#prefix-mode-help", Static).update(PREFIX_MODE_HELP[form.prefix_mode])
+        self.query_one("#kind-help", Static).update(KIND_HELP[form.kind])
+        self.refresh_outcome()
+
+    def refresh_outcome(self) -> None:
+        form = self.form_state()
+        outcome = evaluate_form(form)
+        self.outcome = outcome
+        self._show_problems(outcome.problems)
+        self._update_username_placeholder(outcome.request)
+        preview = self.query_one(PolicyPreview)
+        if outcome.policy_text is None:
+            preview.show_unavailable(outcome.preview_note)
+        else:
+            preview.show_policy(outcome.policy_text, outcome.policy_size, outcome.policy_limit, outcome.policy_limit_label)
+        self.query_one("#review", Button).disabled = not outcome.ok
+
+    def _show_problems(self, problems: tuple[ValidationError, ...]) -> None:
+        custom = self.form_state().access is AccessLevel.CUSTOM
+        messages: dict[str, list[str]] = {}
+        for problem in problems:
+            target = FIELD_MESSAGE_IDS.get(problem.field, GENERAL_MESSAGE_ID)
+            if problem.field == "policy" and custom:
+                target = CUSTOM_POLICY_MESSAGE_ID
+            messages.setdefault(target, []).append(problem.message)
+        for target in {*FIELD_MESSAGE_IDS.values(), CUSTOM_POLICY_MESSAGE_ID, GENERAL_MESSAGE_ID}:
+            line = self.query_one(f"#{target}", Static)
+            text = "\n".join(messages.get(target, ()))
+            line.update(text)
+            line.set_class(not text, "hidden")
+        invalid_inputs = {
+            "buckets": "error-buckets" in messages,
+            "prefix": "error-prefix" in messages,
+            "username": "error-username" in messages,
+            "duration": "error-duration" in messages,
+        }
+        for input_id, invalid in invalid_inputs.items():
+            self.query_one(f"#{input_id}", Input).set_class(invalid, "-invalid")
+
+    def _update_username_placeholder(self, request: CredentialRequest) -> None:
+        placeholder = "s3.read-only.BUCKET"
+        if request.buckets:
+            try:
+                placeholder = validation.default_user_name(request.buckets, request.access)
+            except S3CredError:
+                pass  # an invalid bucket name already has its own message
+        self.query_one("#username", Input).placeholder = f"{placeholder} (default)"
+
+    # -- actions --------------------------------------------------------------------------
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        actions = {
+            "review": self.action_review,
+            "cancel": self.action_close,
+            "pick-buckets": self.action_pick_buckets,
+            "pick-prefix": self.action_pick_prefix,
+        }
+        action = actions.get(event.button.id or "")
+        if action is not None:
+            event.stop()
+            action()
+
+    def action_close(self) -> None:
+        self.app.pop_screen()
+
+    def action_review(self) -> None:
+        from s3cred_tui.ui.screens.review import ReviewScreen
+
+        if not require_writable(self.app, "create credentials"):
+            return
+        self.refresh_outcome()
+        outcome = self.outcome
+        if outcome is None or not outcome.ok:
+            self.notify("Fix the highlighted fields first.", severity="warning")
+            return
+        try:
+            request = validation.validate_request(outcome.request)
+        except ValidationError as exc:
+            self._show_problems((exc,))
+            return
+        self.app.push_screen(ReviewScreen(request))
+
+    def action_pick_buckets(self) -> None:
+        current = split_bucket_names(self.query_one("#buckets", Input).value)
+        self.app.push_screen(BucketPickerModal(list(current)), self._buckets_picked)
+
+    def _buckets_picked(self, chosen: list[str] | None) -> None:
+        if chosen is None:
+            return
+        self.query_one("#buckets", Input).value = ", ".join(chosen)
+
+    def action_pick_prefix(self) -> None:
+        buckets = split_bucket_names(self.query_one("#buckets", Input).value)
+        if not buckets:
+            self.notify("Type or pick a bucket first: prefixes are browsed inside it.", severity="warning")
+            return
+        prefix = self.query_one("#prefix", Input).value.strip()
+        self.app.push_screen(PrefixPickerModal(buckets[0], prefix), self._prefix_picked)
+
+    def _prefix_picked(self, chosen: str | None) -> None:
+        if chosen is not None:
+            self.query_one("#prefix", Input).value = chosen

@@ -1,0 +1,367 @@
+"""One IAM user: what it may do (policies, groups, boundary) and its access keys, with actions."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Button, DataTable, Footer, Label, Static, TextArea
+from textual.worker import Worker, WorkerState
+
+from s3cred_tui.ui import formatting
+from s3cred_tui.ui.guards import require_writable
+from s3cred_tui.ui.messages import UserChanged, UserDetailLoaded
+from s3cred_tui.ui.screens.confirm import ConfirmModal
+from s3cred_tui.ui.widgets.new_key import NewKeyModal
+from s3cred_tui.ui.widgets.worker_reporting import ForwardWorkerStates
+
+MAX_ACCESS_KEYS = 2
+
+
+def policy_text(document: dict | None) -> str:
+    if document is None:
+        return "// The policy document could not be read."
+    return json.dumps(document, indent=2, sort_keys=False)
+
+
+def owned_summary(detail: Any) -> str:
+    """What deleting the user takes with it, in plain words."""
+    parts = [
+        formatting.count(len(detail.access_keys), "access key"),
+        formatting.count(len(detail.inline_policies), "inline policy", "inline policies"),
+        formatting.count(len(detail.attached_policies), "attached managed policy", "attached managed policies")
+        + " (detached, not deleted)",
+        formatting.count(len(detail.groups), "group membership"),
+    ]
+    return ", ".join(parts)
+
+
+class DeletedUserModal(ModalScreen[None]):
+    CSS_PATH = Path(__file__).with_name("modals.tcss")
+    BINDINGS = [Binding("escape,enter", "close", "Close", id="deleted.close", tooltip="Back to the account")]
+
+    def __init__(self, user_name: str, removed: list[str]) -> None:
+        super().__init__()
+        self.user_name = user_name
+        self.removed = removed
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="modal-dialog"):
+            yield Label(f"User {self.user_name} deleted", classes="modal-title")
+            lines = "\n".join(f"• {item}" for item in self.removed) or "• the user"
+            yield Static(f"Removed:\n{lines}", classes="modal-message", markup=False)
+            with Horizontal(classes="modal-buttons"):
+                yield Button("OK", id="ok", variant="primary")
+
+    def on_mount(self) -> None:
+        self.query_one("#ok", Button).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.dismiss(None)
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+
+class UserScreen(ForwardWorkerStates, Screen[None]):
+    CSS_PATH = Path(__file__).with_name("user.tcss")
+    BINDINGS = [
+        Binding("escape", "back", "Back", id="user.back", tooltip="Back to the previous screen"),
+        Binding("a", "toggle_key", "(De)activate key", id="user.toggle_key", tooltip="Deactivate or activate the highlighted access key"),
+        Binding("d", "delete_key", "Delete key", id="user.delete_key", tooltip="Delete the highlighted access key"),
+        Binding("n", "new_key", "New key", id="user.new_key", tooltip="Create another access key (at most 2 per user)"),
+        Binding("x", "delete_user", "Delete user", id="user.delete_user", tooltip="Delete this user and everything it owns"),
+        Binding("r", "refresh", "Refresh", id="user.refresh", tooltip="Reload this user from AWS"),
+    ]
+
+    def __init__(self, user_name: str, *, now: Any = None) -> None:
+        super().__init__()
+        self.user_name = user_name
+        self.detail: Any = None
+        # Key ages are relative to `now`; a fixed value keeps snapshots stable.
+        self._now = now
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text.assemble(("User ", "dim"), (self.user_name, "bold"), ("   loading…", "dim")), id="user-title")
+        with Horizontal(id="user-body"):
+            with Vertical(id="user-left"):
+                yield Static("Access keys", classes="section-title")
+                keys: DataTable[Any] = DataTable(cursor_type="row", id="access-keys")
+                for key, label in (
+                    ("id", "Access key id"),
+                    ("status", "Status"),
+                    ("created", "Created (UTC)"),
+                    ("age", "Age"),
+                    ("used", "Last used"),
+                ):
+                    keys.add_column(label, key=key)
+                yield keys
+                yield Static("", id="key-hint", classes="muted")
+                yield Static("Groups and boundary", classes="section-title")
+                yield Static("", id="user-facts")
+            with VerticalScroll(id="user-policies"):
+                yield Static("Policies", classes="section-title")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.action_refresh()
+
+    @property
+    def keys_table(self) -> DataTable[Any]:
+        return self.query_one("#access-keys", DataTable)
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+    def action_refresh(self) -> None:
+        self.load_detail()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="user-detail", name="reading the user")
+    def load_detail(self) -> None:
+        from s3cred_tui.core.inventory import user_details
+
+        self.post_message(UserDetailLoaded(user_details(self.app.aws, self.user_name)))  # type: ignore[attr-defined]
+
+    async def on_user_detail_loaded(self, message: UserDetailLoaded) -> None:
+        detail = message.detail
+        self.detail = detail
+        summary = detail.summary
+        self.query_one("#user-title", Static).update(
+            Text.assemble(
+                ("User ", "dim"),
+                (summary.name, "bold"),
+                ("   ", ""),
+                (summary.arn, ""),
+                ("   created ", "dim"),
+                (formatting.date(summary.created), ""),
+                ("   path ", "dim"),
+                (summary.path or "/", ""),
+            )
+        )
+        self._show_keys(detail)
+        self._show_facts(detail)
+        await self._show_policies(detail)
+
+    def _show_keys(self, detail: Any) -> None:
+        table = self.keys_table
+        highlighted = self.highlighted_key_id()
+        table.clear()
+        for key in detail.access_keys:
+            status = Text(key.status, style="green" if key.status == "Active" else "yellow")
+            table.add_row(
+                key.id,
+                status,
+                formatting.date(key.created),
+                formatting.age(key.created, self._now),
+                formatting.last_used(key.last_used, key.last_used_service, self._now),
+                key=key.id,
+            )
+        if highlighted in table.rows:
+            table.move_cursor(row=table.get_row_index(highlighted))
+        hint = self.query_one("#key-hint", Static)
+        if not detail.access_keys:
+            hint.update("No access keys. n creates one.")
+        elif len(detail.access_keys) >= MAX_ACCESS_KEYS:
+            hint.update("2 of 2 keys: delete one before creating another.")
+        else:
+            hint.update("a (de)activates · d deletes · n creates a key")
+
+    def _show_facts(self, detail: Any) -> None:
+        lines = Text()
+        lines.append("Permissions boundary: ", style="dim")
+        lines.append(detail.boundary_arn or "none")
+        lines.append("\nGroups: ", style="dim")
+        lines.append(", ".join(g.name for g in detail.groups) or "none")
+        if detail.tags:
+            lines.append("\nTags: ", style="dim")
+            lines.append(", ".join(f"{k}={v}" for k, v in sorted(detail.tags.items())))
+        self.query_one("#user-facts", Static).update(lines)
+
+    async def _show_policies(self, detail: Any) -> None:
+        container = self.query_one("#user-policies", VerticalScroll)
+        await container.query(".policy").remove()
+        widgets = []
+        for heading, document in self._policy_sections(detail):
+            widgets.append(Static(heading, classes="policy policy-heading"))
+            widgets.append(TextArea(policy_text(document), language="json", read_only=True, classes="policy policy-json"))
+        if not widgets:
+            widgets.append(Static("This user has no policies of its own or from groups.", classes="policy muted"))
+        await container.mount_all(widgets)
+
+    @staticmethod
+    def _policy_sections(detail: Any) -> list[tuple[Text, dict | None]]:
+        sections: list[tuple[Text, dict | None]] = []
+        for name, document in detail.inline_policies.items():
+            sections.append((Text.assemble(("inline  ", "cyan"), (name, "bold")), document))
+        for policy in detail.attached_policies:
+            sections.append((Text.assemble(("attached  ", "magenta"), (policy.name, "bold"), (f"  {policy.arn}", "dim")), policy.document))
+        for group in detail.groups:
+            for name, document in group.inline_policies.items():
+                sections.append((Text.assemble((f"group {group.name} · inline  ", "green"), (name, "bold")), document))
+            for policy in group.attached_policies:
+                sections.append(
+                    (
+                        Text.assemble((f"group {group.name} · attached  ", "green"), (policy.name, "bold"), (f"  {policy.arn}", "dim")),
+                        policy.document,
+                    )
+                )
+        return sections
+
+    def highlighted_key_id(self) -> str | None:
+        table = self.keys_table
+        if table.row_count == 0:
+            return None
+        row_key, _ = table.coordinate_to_cell_key(table.cursor_coordinate)
+        return row_key.value
+
+    def _highlighted_key(self) -> Any:
+        key_id = self.highlighted_key_id()
+        if self.detail is None or key_id is None:
+            self.notify("Highlight an access key first (the Access keys table).", severity="warning")
+            return None
+        return next((k for k in self.detail.access_keys if k.id == key_id), None)
+
+    # -- actions ----------------------------------------------------------------------------
+
+    def action_toggle_key(self) -> None:
+        if not require_writable(self.app, "change an access key's status"):
+            return
+        key = self._highlighted_key()
+        if key is None:
+            return
+        if key.status == "Active":
+            question = (
+                f"Deactivate access key {key.id} of {self.user_name}?\n\n"
+                "Anything using this key stops working at once. You can activate it again later."
+            )
+            label, status = "Deactivate", "Inactive"
+        else:
+            question = f"Activate access key {key.id} of {self.user_name}?\n\nIt will work again at once."
+            label, status = "Activate", "Active"
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.set_key_status(key.id, status)
+
+        self.app.push_screen(ConfirmModal(question, label, danger=status == "Inactive"), answered)
+
+    def action_delete_key(self) -> None:
+        if not require_writable(self.app, "delete an access key"):
+            return
+        key = self._highlighted_key()
+        if key is None:
+            return
+        question = (
+            f"Delete access key {key.id} of {self.user_name}?\n\n"
+            "Anything using it stops working at once, and a deleted key cannot be brought back."
+        )
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.delete_key(key.id)
+
+        self.app.push_screen(ConfirmModal(question, "Delete key"), answered)
+
+    def action_new_key(self) -> None:
+        if not require_writable(self.app, "create an access key"):
+            return
+        if self.detail is None:
+            self.notify("The user is still loading.", severity="warning")
+            return
+        if len(self.detail.access_keys) >= MAX_ACCESS_KEYS:
+            self.notify(
+                f"{self.user_name} already has {MAX_ACCESS_KEYS} access keys, the most AWS allows. "
+                "To rotate: deactivate the old key, check nothing breaks, delete it, then create the new one.",
+                title="Cannot create a key",
+                severity="error",
+                timeout=10,
+            )
+            return
+        question = (
+            f"Create a new access key for {self.user_name}?\n\n"
+            "The secret is shown once, right after it is created."
+        )
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.create_key()
+
+        self.app.push_screen(ConfirmModal(question, "Create key", danger=False), answered)
+
+    def action_delete_user(self) -> None:
+        if not require_writable(self.app, "delete a user"):
+            return
+        if self.detail is None:
+            self.notify("The user is still loading.", severity="warning")
+            return
+        question = (
+            f"Delete user {self.user_name} and everything it owns?\n\n"
+            f"That is {owned_summary(self.detail)}. Anything using its keys stops working at once. "
+            "This cannot be undone."
+        )
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.delete_user()
+
+        self.app.push_screen(ConfirmModal(question, "Delete user"), answered)
+
+    # -- workers ----------------------------------------------------------------------------
+
+    @work(thread=True, exit_on_error=False, group="user-action", name="changing the key's status")
+    def set_key_status(self, key_id: str, status: str) -> None:
+        from s3cred_tui.core.apply import set_access_key_status
+
+        set_access_key_status(self.app.aws, self.user_name, key_id, status)  # type: ignore[attr-defined]
+        self.post_message(UserChanged(self.user_name, f"Access key {key_id} is now {status.lower()}."))
+
+    @work(thread=True, exit_on_error=False, group="user-action", name="deleting the access key")
+    def delete_key(self, key_id: str) -> None:
+        from s3cred_tui.core.apply import delete_access_key
+
+        delete_access_key(self.app.aws, self.user_name, key_id)  # type: ignore[attr-defined]
+        self.post_message(UserChanged(self.user_name, f"Access key {key_id} deleted."))
+
+    @work(thread=True, exit_on_error=False, group="user-action", name="creating an access key")
+    def create_key(self) -> None:
+        from s3cred_tui.core.apply import create_access_key
+
+        credentials = create_access_key(self.app.aws, self.user_name)  # type: ignore[attr-defined]
+        self.post_message(
+            UserChanged(self.user_name, f"Access key {credentials.access_key_id} created.", credentials=credentials)
+        )
+
+    @work(thread=True, exit_on_error=False, group="user-action", name="deleting the user")
+    def delete_user(self) -> None:
+        from s3cred_tui.core.apply import delete_user
+
+        removed = delete_user(self.app.aws, self.user_name)  # type: ignore[attr-defined]
+        self.post_message(UserChanged(self.user_name, f"User {self.user_name} deleted.", deleted=True, removed=removed))
+
+    def on_user_changed(self, message: UserChanged) -> None:
+        account = self.app.account_screen()  # type: ignore[attr-defined]
+        if message.deleted:
+            if account is not None:
+                account.forget_user(message.user_name)
+            self.app.pop_screen()
+            self.app.push_screen(DeletedUserModal(message.user_name, message.removed))
+            return
+        self.notify(message.summary, title=self.user_name)
+        if message.credentials is not None:
+            self.app.push_screen(NewKeyModal(message.credentials, self.user_name))
+        if account is not None:
+            account.recount_user(message.user_name)
+        self.load_detail()
+
+    def worker_state_changed(self, worker: Worker) -> None:
+        if worker.group == "user-action" and worker.state is WorkerState.ERROR:
+            # The change may have half-happened (delete_user stops at the first failure): show the truth.
+            self.load_detail()

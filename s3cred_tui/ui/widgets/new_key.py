@@ -1,0 +1,78 @@
+"""The one and only showing of a new secret access key: masked until revealed, copyable."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Label, Static
+
+from s3cred_tui.core.credentials import to_env
+from s3cred_tui.ui.clipboard import copy_and_notify
+
+
+class NewKeyModal(ModalScreen[None]):
+    CSS_PATH = Path(__file__).parent.parent / "screens" / "modals.tcss"
+    BINDINGS = [
+        Binding("escape", "close", "Done", id="newkey.close", tooltip="Close; the secret cannot be shown again"),
+        Binding("s", "toggle_secret", "Reveal/hide", id="newkey.reveal", tooltip="Show or mask the secret"),
+    ]
+
+    def __init__(self, credentials: Any, user_name: str) -> None:
+        super().__init__()
+        self._credentials = credentials
+        self.user_name = user_name
+        self.revealed = False
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog", classes="modal-dialog new-key-dialog"):
+            yield Label(f"New access key for {self.user_name}", classes="modal-title")
+            yield Static(
+                "AWS shows this secret once and never again. Copy it somewhere safe before closing.",
+                classes="modal-message new-key-warning",
+            )
+            yield Static(self._key_text(), id="new-key-values", classes="modal-message")
+            with Horizontal(classes="modal-buttons"):
+                yield Button("Reveal secret", id="toggle-secret")
+                yield Button("Copy secret", id="copy-secret")
+                yield Button("Copy as env", id="copy-env")
+                yield Button("Done", id="done", variant="primary")
+
+    def _key_text(self) -> Text:
+        secret = self._credentials.secret_access_key if self.revealed else self._credentials.masked_secret
+        return Text.assemble(
+            ("Access key id      ", "dim"),
+            (self._credentials.access_key_id, "bold"),
+            ("\nSecret access key  ", "dim"),
+            (secret, "bold yellow" if self.revealed else "dim"),
+        )
+
+    def on_mount(self) -> None:
+        self.query_one("#copy-secret", Button).focus()
+
+    def action_toggle_secret(self) -> None:
+        self.revealed = not self.revealed
+        self.query_one("#new-key-values", Static).update(self._key_text())
+        self.query_one("#toggle-secret", Button).label = "Hide secret" if self.revealed else "Reveal secret"
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+    def _copy(self, text: str, what: str) -> None:
+        copy_and_notify(self.app, text, what)
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        if event.button.id == "toggle-secret":
+            self.action_toggle_secret()
+        elif event.button.id == "copy-secret":
+            self._copy(self._credentials.secret_access_key, "the secret access key")
+        elif event.button.id == "copy-env":
+            self._copy(to_env(self._credentials), "the key as environment variables")
+        elif event.button.id == "done":
+            self.dismiss(None)
