@@ -105,9 +105,10 @@ def test_permanent_plan_lists_every_call_and_reads_only(ctx):
     text = plan.describe()
     for step in plan.steps:
         assert step.action in text
-    assert policies.policy_json(plan.steps[1].policy) in "\n".join(line.strip() for line in text.splitlines()) or all(
-        line.strip() in text for line in policies.policy_json(plan.steps[1].policy).splitlines()
-    )
+    policy_lines = [line.rstrip() for line in policies.policy_json(plan.steps[1].policy).splitlines()]
+    text_lines = [line.rstrip() for line in text.splitlines()]
+    start = text_lines.index("       " + policy_lines[0])
+    assert [line[7:] for line in text_lines[start : start + len(policy_lines)]] == policy_lines
     assert "arn:aws:s3:::data-lake/reports/*" in text
     assert "bucket data-lake exists in us-east-1" in text
     assert "user s3.read-only.data-lake does not exist" in text

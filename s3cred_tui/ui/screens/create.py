@@ -167,7 +167,7 @@ class CreateScreen(CreateFlowScreen):
         Binding("escape", "close", "Cancel", id="create.cancel", tooltip="Leave without creating anything"),
         Binding("ctrl+r", "review", "Review plan", id="create.review", tooltip="See every API call before anything happens"),
         Binding("ctrl+b", "pick_buckets", "Pick buckets", id="create.pick_buckets", tooltip="Choose from the account's buckets"),
-        Binding("ctrl+p", "pick_prefix", "Browse prefixes", id="create.pick_prefix", tooltip="Choose a prefix inside the first bucket"),
+        Binding("ctrl+o", "pick_prefix", "Browse prefixes", id="create.pick_prefix", tooltip="Choose a prefix inside the first bucket"),
     ]
 
     def __init__(self, buckets: list[str] | tuple[str, ...] = (), prefix: str = "") -> None:
@@ -186,10 +186,10 @@ class CreateScreen(CreateFlowScreen):
                     yield Input(", ".join(self.initial_buckets), placeholder="my-bucket, other-bucket", id="buckets")
                     yield Button("Pick…", id="pick-buckets", tooltip="Choose from the account's buckets (ctrl+b)")
                 yield Static("", id="error-buckets", classes="field-error", markup=False)
-                yield Checkbox("Create buckets that do not exist yet", id="create-buckets")
+                yield Checkbox("Create buckets that do not exist yet", id="create-buckets", compact=True)
 
                 yield Label("Access", classes="field-label")
-                with RadioSet(id="access"):
+                with RadioSet(id="access", compact=True):
                     for level in AccessLevel:
                         yield RadioButton(level.label, value=level is AccessLevel.READ_ONLY, id=f"access-{level.value}")
                 yield PolicyJsonArea(
@@ -201,15 +201,15 @@ class CreateScreen(CreateFlowScreen):
                 yield Label("Prefix (optional: limit access to keys under it)", classes="field-label")
                 with Horizontal(classes="field-row"):
                     yield Input(self.initial_prefix, placeholder="reports/2024/", id="prefix")
-                    yield Button("Browse…", id="pick-prefix", tooltip="Choose a prefix inside the first bucket (ctrl+p)")
-                with RadioSet(id="prefix-mode"):
+                    yield Button("Browse…", id="pick-prefix", tooltip="Choose a prefix inside the first bucket (ctrl+o)")
+                with RadioSet(id="prefix-mode", compact=True):
                     for mode in PrefixMode:
                         yield RadioButton(mode.value.capitalize(), value=mode is PrefixMode.PLAIN, id=f"prefix-mode-{mode.value}")
                 yield Static(PREFIX_MODE_HELP[PrefixMode.PLAIN], id="prefix-mode-help", classes="field-help", markup=False)
                 yield Static("", id="error-prefix", classes="field-error", markup=False)
 
                 yield Label("Kind of credentials", classes="field-label")
-                with RadioSet(id="kind"):
+                with RadioSet(id="kind", compact=True):
                     yield RadioButton("Permanent: IAM user + access key", value=True, id="kind-permanent")
                     yield RadioButton("Temporary: assume a role", id="kind-assume-role")
                     yield RadioButton("Temporary: federation token", id="kind-federation-token")
@@ -219,7 +219,7 @@ class CreateScreen(CreateFlowScreen):
                     yield Label("User name (optional)", classes="field-label")
                     yield Input("", id="username", placeholder="s3.read-only.BUCKET")
                     yield Static("", id="error-username", classes="field-error", markup=False)
-                    yield Checkbox("Reuse the user if it already exists (adds a key to it)", id="reuse-user")
+                    yield Checkbox("Reuse the user if it already exists (adds a key to it)", id="reuse-user", compact=True)
 
                 with Vertical(id="temporary-options", classes="hidden"):
                     yield Label("Duration (15m to 12h, e.g. 900, 45m, 1h30m)", classes="field-label")
