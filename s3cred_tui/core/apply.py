@@ -328,7 +328,7 @@ def _roll_back(done: list[_Done], emit: Callable, result: ApplyResult) -> None:
         try:
             entry.undo()
         except Exception as exc:
-            error = translate(exc, entry.step.action)
+            error = translate(exc)
             reason = error.message
             if error.code == "BucketNotEmpty":
                 reason = "the bucket is no longer empty, so it was kept"

@@ -37,6 +37,17 @@ resource_policy=None, principal_arn=None, context=None) -> dict[str, Decision]``
     bucket with ``s3:prefix=prefix``), ``read`` (``s3:GetObject``), ``write`` (``s3:PutObject``)
     and ``delete`` (``s3:DeleteObject``) on a probe key inside the prefix.
 
+Choices where AWS's documentation leaves room (each is the stricter reading, so the evaluator
+never reports more access than AWS would give):
+
+- A policy variable with no value (and no ``${key, 'default'}``) makes that Resource entry
+  match nothing; in a condition value it matches nothing, so negated operators are true.
+- The text substituted for a variable is literal: a ``*`` in ``aws:username`` is no wildcard.
+- A resource-policy statement naming the caller's account delegates to identity policies; a
+  caller with no known ARN is matched only by ``"*"``, and its resource-policy grants are
+  treated as limited by the boundary and the session policy. For a federated-user session the
+  underlying IAM user is not known from its ARN, so grants naming that user do not match.
+
 Scope: requests within one account (a resource policy is the policy of a resource in the
 caller's account). Organizations SCPs/RCPs and cross-account rules are out of scope.
 """
@@ -64,7 +75,7 @@ __all__ = [
     "S3_PROBE_KEY",
 ]
 
-ContextValue = Union[str, bool, int, float, datetime, Sequence[str]]
+ContextValue = Union[str, bool, int, float, datetime, bytes, Sequence[str]]
 PolicyInput = Union[Mapping[str, Any], tuple[str, Mapping[str, Any]]]
 
 # A key name that contains no IAM wildcard or variable character, so that a probe never
@@ -751,6 +762,7 @@ class _Caller:
     arn: str | None
     kind: str  # user | role | assumed-role | federated-user | root | other | unknown
     account: str | None = None
+    partition: str = "aws"
     name: str | None = None
     role_name: str | None = None
 
@@ -761,19 +773,20 @@ class _Caller:
         parts = arn.split(":", 5)
         if len(parts) != 6 or parts[0] != "arn":
             raise ValidationError("principal_arn", f"Not an ARN: {arn!r}")
-        service, account, resource = parts[2], parts[4], parts[5]
+        partition, service, account, resource = parts[1], parts[2], parts[4], parts[5]
         if service == "iam" and resource == "root":
-            return cls(arn, "root", account)
+            return cls(arn, "root", account, partition)
         if service == "iam" and resource.startswith("user/"):
-            return cls(arn, "user", account, resource.rsplit("/", 1)[1])
+            return cls(arn, "user", account, partition, name=resource.rsplit("/", 1)[1])
         if service == "iam" and resource.startswith("role/"):
-            return cls(arn, "role", account, resource.rsplit("/", 1)[1], resource.rsplit("/", 1)[1])
+            name = resource.rsplit("/", 1)[1]
+            return cls(arn, "role", account, partition, name=name, role_name=name)
         if service == "sts" and resource.startswith("assumed-role/") and resource.count("/") >= 2:
             _, role_name, session = resource.split("/", 2)
-            return cls(arn, "assumed-role", account, session, role_name)
+            return cls(arn, "assumed-role", account, partition, name=session, role_name=role_name)
         if service == "sts" and resource.startswith("federated-user/"):
-            return cls(arn, "federated-user", account, resource.split("/", 1)[1])
-        return cls(arn, "other", account)
+            return cls(arn, "federated-user", account, partition, name=resource.split("/", 1)[1])
+        return cls(arn, "other", account, partition)
 
 
 def _principal_relation(principal_type: str, value: str, caller: _Caller) -> str | None:
@@ -794,7 +807,7 @@ def _principal_relation(principal_type: str, value: str, caller: _Caller) -> str
             and parts[5].rsplit("/", 1)[1] == caller.role_name
         ):
             return "role"
-    if value == caller.account or value == f"arn:aws:iam::{caller.account}:root":
+    if value == caller.account or value == f"arn:{caller.partition}:iam::{caller.account}:root":
         return "account"
     return None
 

@@ -13,6 +13,7 @@ which would make every key look brand new), and the few hundred small objects
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 from dataclasses import dataclass, field
 
@@ -243,15 +244,21 @@ def _iam_backend(account_id: str):
     return iam_backends[account_id]["aws"]
 
 
+@functools.lru_cache(maxsize=1)
+def _aws_managed_policy_data() -> dict[str, dict]:
+    from moto.iam.aws_managed_policies import aws_managed_policies_data
+
+    everything = json.loads(aws_managed_policies_data)  # ~1,300 policies: parse once per process
+    return {name: everything[name] for name in AWS_MANAGED_POLICIES}
+
+
 def register_aws_managed_policies(account_id: str = DEMO_ACCOUNT_ID) -> None:
     """Make the AWS-managed policies s3cred-tui attaches exist in the in-process moto, as in AWS."""
-    from moto.iam.aws_managed_policies import aws_managed_policies_data
     from moto.iam.models import AWSManagedPolicy
 
     backend = _iam_backend(account_id)
-    data = json.loads(aws_managed_policies_data)
-    for name in AWS_MANAGED_POLICIES:
-        policy = AWSManagedPolicy.from_data(name, account_id, backend.region_name, data[name])
+    for name, data in _aws_managed_policy_data().items():
+        policy = AWSManagedPolicy.from_data(name, account_id, backend.region_name, data)
         if policy.arn not in backend.managed_policies:
             backend.managed_policies[policy.arn] = policy
             backend.aws_managed_policies.append(policy)

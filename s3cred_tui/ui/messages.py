@@ -55,11 +55,14 @@ class ListingDone(Message):
 
 
 class PrefixPageLoaded(Message):
-    """`source` is the node's data object: tree node ids restart after a refresh, objects do not."""
+    """`node` is the tree node listed and `source` its data when the listing began.
 
-    def __init__(self, node_id: int, source: Any, page: Any, has_more: bool) -> None:
+    The worker only carries the node back; it is read and changed on the event loop.
+    """
+
+    def __init__(self, node: Any, source: Any, page: Any, has_more: bool) -> None:
         super().__init__()
-        self.node_id = node_id
+        self.node = node
         self.source = source
         self.page = page
         self.has_more = has_more

@@ -154,7 +154,7 @@ class AccountScreen(ForwardWorkerStates, Screen[None]):
         self._generation += 1
         for table in (self.buckets, self.users):
             table.clear_rows()
-            table.loading = True
+            table.busy = True
         # Fresh queues: a superseded lookup worker still holds the old one and drains nothing new.
         self._regions_queue = queue.Queue()
         self._counts_queue = queue.Queue()
@@ -306,7 +306,7 @@ class AccountScreen(ForwardWorkerStates, Screen[None]):
 
     def on_listing_done(self, message: ListingDone) -> None:
         if message.generation == self._generation:
-            (self.users if message.what == "users" else self.buckets).loading = False
+            (self.users if message.what == "users" else self.buckets).busy = False
 
     def worker_state_changed(self, worker: Worker) -> None:
         # Only the current listing may change the status line; a superseded one just ends.
@@ -315,6 +315,6 @@ class AccountScreen(ForwardWorkerStates, Screen[None]):
         if worker.state not in (WorkerState.ERROR, WorkerState.CANCELLED):
             return
         table = self.users if worker.group == "users" else self.buckets
-        table.loading = False
+        table.busy = False
         if worker.state is WorkerState.ERROR and worker.error is not None:
             table.error = errors.translate(worker.error).message

@@ -78,7 +78,7 @@ class BucketScreen(ForwardWorkerStates, Screen[None]):
     def __init__(self, bucket: str, region: str | None = None) -> None:
         super().__init__()
         self.bucket = bucket
-        self.region = region
+        self.bucket_region = region
         self.objects_loaded = 0
         self.bytes_loaded = 0
         self.prefixes_loaded = 0
@@ -107,7 +107,7 @@ class BucketScreen(ForwardWorkerStates, Screen[None]):
             ("Bucket ", "dim"),
             (self.bucket, "bold"),
             ("   Region ", "dim"),
-            (self.region or "…", ""),
+            (self.bucket_region or "…", ""),
             ("   Enter expands a prefix · c creates credentials for the highlighted prefix", "dim"),
         )
 
@@ -115,7 +115,7 @@ class BucketScreen(ForwardWorkerStates, Screen[None]):
         self.action_refresh()
 
     @property
-    def tree(self) -> Tree[Any]:
+    def prefix_tree(self) -> Tree[Any]:
         return self.query_one("#prefix-tree", Tree)
 
     def action_back(self) -> None:
@@ -125,7 +125,7 @@ class BucketScreen(ForwardWorkerStates, Screen[None]):
         self.query_one("#referencing-users", DataTable).focus()
 
     def action_refresh(self) -> None:
-        tree = self.tree
+        tree = self.prefix_tree
         tree.reset(Text(self.bucket, style="bold"), PrefixData(""))
         self.objects_loaded = self.bytes_loaded = self.prefixes_loaded = 0
         self._update_stats()
@@ -138,7 +138,7 @@ class BucketScreen(ForwardWorkerStates, Screen[None]):
         self.find_referencing_users()
 
     def highlighted_prefix(self) -> str:
-        node = self.tree.cursor_node
+        node = self.prefix_tree.cursor_node
         if node is None:
             return ""
         data = node.data
@@ -174,36 +174,33 @@ class BucketScreen(ForwardWorkerStates, Screen[None]):
             return
         data.loading = True
         node.set_label(Text.assemble(node.label, ("  loading…", "dim italic")) if data.pages is None else node.label)
-        self._fetch_page(node.id, data)
+        self._fetch_page(node, data)
 
     @work(thread=True, exit_on_error=False, group="prefixes", name="listing objects")
-    def _fetch_page(self, node_id: int, data: PrefixData) -> None:
+    def _fetch_page(self, node: TreeNode[Any], data: PrefixData) -> None:
         from s3cred_tui.core.inventory import bucket_region, iter_prefix_pages
 
         try:
             if data.pages is None:
-                if self.region is None:
+                if self.bucket_region is None:
                     try:
-                        self.region = bucket_region(self.app.aws, self.bucket)  # type: ignore[attr-defined]
+                        self.bucket_region = bucket_region(self.app.aws, self.bucket)  # type: ignore[attr-defined]
                     except S3CredError:
                         pass  # the listing below will say what is wrong, if anything
                 data.pages = iter_prefix_pages(
-                    self.app.aws, self.bucket, data.prefix, page_size=PREFIX_PAGE_SIZE, region=self.region  # type: ignore[attr-defined]
+                    self.app.aws, self.bucket, data.prefix, page_size=PREFIX_PAGE_SIZE, region=self.bucket_region  # type: ignore[attr-defined]
                 )
             page = next(data.pages, None)
         except Exception as exc:
-            self.post_message(PrefixPageFailed(node_id, data, exc, has_more=False))
+            self.post_message(PrefixPageFailed(node, data, exc, has_more=False))
             raise
         if not get_current_worker().is_cancelled:
-            self.post_message(PrefixPageLoaded(node_id, data, page, has_more=page is not None and not page.is_last))
+            self.post_message(PrefixPageLoaded(node, data, page, has_more=page is not None and not page.is_last))
 
     def on_prefix_page_loaded(self, message: PrefixPageLoaded) -> None:
-        try:
-            node = self.tree.get_node_by_id(message.node_id)  # type: ignore[arg-type]
-        except Exception:  # the tree was reset by a refresh meanwhile
-            return
-        if node.data is not message.source:
-            return
+        node = message.node
+        if node.data is not message.source or not self._still_in_tree(node):
+            return  # a refresh replaced this part of the tree meanwhile
         data: PrefixData = node.data
         data.loading = False
         self.query_one("#bucket-title", Static).update(self._title_text())
@@ -233,6 +230,11 @@ class BucketScreen(ForwardWorkerStates, Screen[None]):
         if message.has_more:
             node.add_leaf(Text("load more…", style="italic cyan"), data=MoreData(data))
         self._update_stats()
+
+    def _still_in_tree(self, node: TreeNode[Any]) -> bool:
+        while node.parent is not None:
+            node = node.parent
+        return node is self.prefix_tree.root
 
     @staticmethod
     def _parent_prefix(node: TreeNode[Any]) -> str:

@@ -85,13 +85,13 @@ class ResultScreen(CreateFlowScreen):
                 yield Static(self._scope_text(), id="scope", markup=False)
             with Horizontal(classes="result-buttons"):
                 yield Button("Reveal secret", id="reveal", variant="warning", tooltip="Show or mask the secret (r)")
-                yield Button("Key id", id="copy-key-id", tooltip="Copy the access key id (k)")
-                yield Button("Secret", id="copy-secret", tooltip="Copy the secret access key (s)")
-                yield Button("INI", id="copy-ini", tooltip="Copy a ~/.aws/credentials block (i)")
+                yield Button("Copy key id", id="copy-key-id", tooltip="Copy the access key id (k)")
+                yield Button("Copy secret", id="copy-secret", tooltip="Copy the secret access key (s)")
+                yield Button("Copy INI", id="copy-ini", tooltip="Copy a ~/.aws/credentials block (i)")
             with Horizontal(classes="result-buttons"):
-                yield Button("export", id="copy-env", tooltip="Copy shell export lines (e)")
-                yield Button("JSON", id="copy-json", tooltip="Copy the keys as JSON (j)")
-                yield Button("credential_process", id="copy-process", tooltip="Copy credential_process JSON (p)")
+                yield Button("Copy export lines", id="copy-env", tooltip="Copy shell export lines (e)")
+                yield Button("Copy JSON", id="copy-json", tooltip="Copy the keys as JSON (j)")
+                yield Button("Copy credential_process", id="copy-process", tooltip="Copy credential_process JSON (p)")
                 yield Button("Done", id="done", variant="primary", tooltip="Leave this screen (Esc)")
         yield Footer()
 

@@ -70,6 +70,12 @@ def plan_text(plan: Plan) -> Text:
         text.append("\nWarnings\n", style="bold yellow")
         for warning in plan.warnings:
             text.append(f"  ⚠ {warning}\n", style="yellow")
+    if plan.ok:
+        text.append(
+            "\nNothing has been changed yet. Apply makes these calls in order; "
+            "if one fails, the ones before it are undone.\n",
+            style="italic",
+        )
     if plan.blockers:
         text.append("\nBlocked: this plan cannot be applied\n", style="bold red")
         for blocker in plan.blockers:

@@ -12,7 +12,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Button, DataTable, Footer, Label, Static, TextArea
+from textual.widgets import Button, DataTable, Footer, Label, Static
 from textual.worker import Worker, WorkerState
 
 from s3cred_tui.ui import formatting
@@ -20,6 +20,7 @@ from s3cred_tui.ui.guards import require_writable
 from s3cred_tui.ui.messages import UserChanged, UserDetailLoaded
 from s3cred_tui.ui.screens.confirm import ConfirmModal
 from s3cred_tui.ui.widgets.new_key import NewKeyModal
+from s3cred_tui.ui.widgets.policy_json import PolicyJsonArea
 from s3cred_tui.ui.widgets.worker_reporting import ForwardWorkerStates
 
 MAX_ACCESS_KEYS = 2
@@ -98,7 +99,6 @@ class UserScreen(ForwardWorkerStates, Screen[None]):
                 for key, label in (
                     ("id", "Access key id"),
                     ("status", "Status"),
-                    ("created", "Created (UTC)"),
                     ("age", "Age"),
                     ("used", "Last used"),
                 ):
@@ -159,7 +159,6 @@ class UserScreen(ForwardWorkerStates, Screen[None]):
             table.add_row(
                 key.id,
                 status,
-                formatting.date(key.created),
                 formatting.age(key.created, self._now),
                 formatting.last_used(key.last_used, key.last_used_service, self._now),
                 key=key.id,
@@ -191,7 +190,7 @@ class UserScreen(ForwardWorkerStates, Screen[None]):
         widgets = []
         for heading, document in self._policy_sections(detail):
             widgets.append(Static(heading, classes="policy policy-heading"))
-            widgets.append(TextArea(policy_text(document), language="json", read_only=True, classes="policy policy-json"))
+            widgets.append(PolicyJsonArea(policy_text(document), classes="policy policy-json"))
         if not widgets:
             widgets.append(Static("This user has no policies of its own or from groups.", classes="policy muted"))
         await container.mount_all(widgets)

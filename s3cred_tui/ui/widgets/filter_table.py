@@ -63,7 +63,7 @@ class FilterTable(Vertical):
         def control(self) -> "FilterTable":
             return self.table
 
-    loading: reactive[bool] = reactive(False)
+    busy: reactive[bool] = reactive(False)
     error: reactive[str] = reactive("")
 
     def __init__(
@@ -96,7 +96,7 @@ class FilterTable(Vertical):
             yield LoadingIndicator(classes="filter-loading")
 
     def on_mount(self) -> None:
-        self.watch_loading(self.loading)
+        self.watch_busy(self.busy)
 
     @property
     def table(self) -> DataTable[Any]:
@@ -246,10 +246,10 @@ class FilterTable(Vertical):
             self._refilling = False
             self._update_status()
 
-    def watch_loading(self, loading: bool) -> None:
+    def watch_busy(self, busy: bool) -> None:
         if not self.is_mounted:
             return
-        self.query_one(".filter-loading", LoadingIndicator).display = loading
+        self.query_one(".filter-loading", LoadingIndicator).display = busy
         self._update_status()
 
     def watch_error(self, _: str) -> None:
@@ -257,7 +257,7 @@ class FilterTable(Vertical):
             self._update_status()
 
     def _status_text(self) -> str:
-        text = shown_of(self.total, self.shown, self.noun, self.loading)
+        text = shown_of(self.total, self.shown, self.noun, self.busy)
         if self.error:
             text += f" · stopped: {self.error}"
         return text
