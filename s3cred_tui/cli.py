@@ -25,6 +25,7 @@ import csv
 import datetime as dt
 import json
 import os
+import signal
 import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -431,7 +432,7 @@ def _event_line(event: Any, total: int) -> str:
 
 
 def _apply_interruptibly(ctx: AwsContext, plan: Any) -> Any:
-    """Run the plan in a worker so Ctrl-C cancels it and the rollback still runs to the end."""
+    """Run the plan in a worker thread, so that Ctrl-C cancels it and the rollback runs to the end."""
     from s3cred_tui.core.apply import apply_plan
 
     cancel = threading.Event()
@@ -446,23 +447,49 @@ def _apply_interruptibly(ctx: AwsContext, plan: Any) -> Any:
         except BaseException as exc:  # handed to the main thread, which reports it
             outcome["error"] = exc
 
-    worker = threading.Thread(target=work, name="apply-plan", daemon=True)
-    worker.start()
-    while worker.is_alive():
-        try:
+    def on_interrupt(signum: int, frame: Any) -> None:
+        if not cancel.is_set():
+            cancel.set()
+            _progress("Cancelling: finishing the current step, then undoing what was done...")
+
+    # While AWS resources are half made, Ctrl-C must ask for a clean cancel, never unwind
+    # this thread past the rollback (or lose a secret that was already created).
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGINT, on_interrupt)
+    try:
+        worker = threading.Thread(target=work, name="apply-plan", daemon=True)
+        worker.start()
+        while worker.is_alive():
             worker.join(0.2)
-        except KeyboardInterrupt:
-            if not cancel.is_set():
-                cancel.set()
-                _progress("Cancelling: finishing the current step, then undoing what was done...")
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
     if "error" in outcome:
         raise translate(outcome["error"], "apply")
     return outcome["result"]
 
 
+def _check_output_options(args: argparse.Namespace) -> None:
+    """Refuse output options that cannot work before anything is created: a secret that
+    cannot be printed is a secret lost."""
+    if args.json and not args.dry_run:
+        raise UsageError("--json shows the plan of a --dry-run; for credentials as JSON use --format json")
+    if args.ini_profile is not None:
+        if args.format != "ini":
+            raise UsageError("--ini-profile names the profile of --format ini")
+        from s3cred_tui.core.credentials import Credentials, to_ini
+
+        try:
+            to_ini(Credentials("AKIDPROFILECHECK", "not-a-secret"), profile=args.ini_profile)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+
+
 def cmd_create(ctx: AwsContext, args: argparse.Namespace) -> int:
     from s3cred_tui.core.plan import build_plan
 
+    _check_output_options(args)
     request = _credential_request(args)
     plan = build_plan(ctx, request)
     if args.dry_run:
@@ -490,7 +517,7 @@ def cmd_create(ctx: AwsContext, args: argparse.Namespace) -> int:
     from s3cred_tui.core.credentials import FORMATS, to_ini
 
     creds = result.credentials
-    if args.format == "ini" and args.ini_profile:
+    if args.format == "ini" and args.ini_profile is not None:
         text = to_ini(creds, profile=args.ini_profile)
     else:
         text = FORMATS[args.format](creds)
@@ -707,6 +734,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         _progress("error: interrupted")
         return EXIT_INTERRUPTED
+    except SystemExit as exc:  # --help
+        return exc.code if isinstance(exc.code, int) else EXIT_OK
     except BrokenPipeError:
         # The reader went away (`| head`): stop quietly, and keep Python from complaining at exit.
         devnull = os.open(os.devnull, os.O_WRONLY)

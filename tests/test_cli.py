@@ -112,8 +112,11 @@ COMMANDS = {
 }
 
 
-@pytest.mark.parametrize("how", ["flag-after", "flag-before", "environment"])
-@pytest.mark.parametrize("command", list(COMMANDS))
+@pytest.mark.parametrize(
+    "command, how",
+    [(command, how) for command in COMMANDS for how in ("flag-after", "environment")]
+    + [("whoami", "flag-before"), ("list-bucket", "flag-before"), ("create", "flag-before")],
+)
 def test_every_command_reaches_the_chosen_endpoint(account, capsys, monkeypatch, command, how):
     argv, expected = COMMANDS[command]
     if how == "flag-after":
@@ -338,6 +341,9 @@ def test_policy_prefix_modes_and_extra_statements(capsys, tmp_path):
         (["create", BUCKET, "--policy", "/no/such/policy.json"], "Cannot read policy file"),
         (["--demo", "--endpoint-url", "http://127.0.0.1:9", "whoami"], "--demo"),
         (["--read-only", "create", BUCKET], "create BUCKET --read-only"),
+        (["create", BUCKET, "--json"], "--dry-run"),
+        (["create", BUCKET, "--ini-profile", "x"], "--format ini"),
+        (["create", BUCKET, "--format", "ini", "--ini-profile", "[bad]"], "brackets"),
     ],
 )
 def test_bad_arguments_exit_2_with_one_line(capsys, argv, fragment):
@@ -550,6 +556,34 @@ def test_failed_create_rolls_back_and_says_so(account, capsys, monkeypatch):
     assert account_state(account) == before
 
 
+def test_ctrl_c_during_create_cancels_and_waits_for_the_rollback(account, capsys, monkeypatch):
+    """Ctrl-C does not abandon a half-made credential: apply is told to cancel and its undo finishes."""
+    import _thread
+    import threading
+
+    from s3cred_tui.core import apply
+    from s3cred_tui.core.errors import Cancelled
+
+    seen_cancel = threading.Event()
+
+    def apply_plan(ctx, plan, on_event=None, is_cancelled=lambda: False, **kwargs):
+        _thread.interrupt_main()  # what Ctrl-C does to the main thread
+        for _ in range(500):
+            if is_cancelled():
+                seen_cancel.set()
+                break
+            threading.Event().wait(0.01)
+        on_event(apply.ApplyEvent(0, "Delete IAM user", "undone"))
+        return apply.ApplyResult(ok=False, undone=["Delete IAM user"], error=Cancelled("Cancelled."), cancelled=True)
+
+    monkeypatch.setattr(apply, "apply_plan", apply_plan)
+    code, out, err = run(capsys, "create", BUCKET, "--read-only", "--endpoint-url", account.endpoint_url)
+    assert seen_cancel.is_set()
+    assert code == 130
+    assert out == ""
+    assert "Cancelling" in err and "undone: Delete IAM user" in err
+
+
 # ---------------------------------------------------------------------------
 # --demo, in-process
 
@@ -609,6 +643,12 @@ def fake_app(monkeypatch):
 
     monkeypatch.setattr("s3cred_tui.ui.app.run_app", run_app)
     return calls
+
+
+def test_help_exits_0(capsys):
+    code, out, _ = run(capsys, "create", "--help")
+    assert code == 0
+    assert "--dry-run" in out and "--endpoint-url" in out
 
 
 def test_bare_command_runs_the_app_with_the_options(fake_app, capsys):

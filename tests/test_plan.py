@@ -251,10 +251,17 @@ def _make_role(ctx, name, trust_principal, ours, max_session=3600, attach=True):
 
 @pytest.fixture
 def ctx_with_managed_policies(monkeypatch):
-    monkeypatch.setenv("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
+    """moto can load all ~1,300 AWS-managed policies, at seconds per test; one stand-in is enough."""
     with mock_aws():
         context = AwsContext()
         context.s3.create_bucket(Bucket="data-lake")
+        stand_in = context.iam.create_policy(
+            PolicyName="AmazonS3FullAccess",
+            PolicyDocument=json.dumps(
+                {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}
+            ),
+        )["Policy"]["Arn"]
+        monkeypatch.setattr(policies, "ROLE_MANAGED_POLICY_ARN", stand_in)
         yield context
 
 

@@ -39,7 +39,7 @@ from s3cred_tui.core.errors import (
     S3CredError,
     translate,
 )
-from s3cred_tui.core.plan import Plan, Step
+from s3cred_tui.core.plan import MAX_ACCESS_KEYS_PER_USER, Plan, Step
 
 log = logging.getLogger(__name__)
 
@@ -458,9 +458,10 @@ def delete_access_key(ctx: Any, user: str, key_id: str) -> None:
 def create_access_key(ctx: Any, user: str) -> Credentials:
     """A new key for rotation; refused when the user already has the two keys AWS allows."""
     keys = _iam_call("iam:ListAccessKeys", ctx.iam.list_access_keys, UserName=user).get("AccessKeyMetadata", [])
-    if len(keys) >= 2:
+    if len(keys) >= MAX_ACCESS_KEYS_PER_USER:
         raise LimitExceeded(
-            f"User {user} already has {len(keys)} access keys; AWS allows 2. Delete one before creating another.",
+            f"User {user} already has {len(keys)} access keys; AWS allows {MAX_ACCESS_KEYS_PER_USER}. "
+            "Delete one before creating another.",
             code="LimitExceeded",
             operation="iam:CreateAccessKey",
         )

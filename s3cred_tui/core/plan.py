@@ -22,6 +22,7 @@ Decisions:
 from __future__ import annotations
 
 import json
+import urllib.parse
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -361,7 +362,8 @@ def _statement_trusts(statement: dict, principal_arn: str, account: str) -> bool
         return True
     aws = principal.get("AWS", []) if isinstance(principal, dict) else []
     aws = aws if isinstance(aws, list) else [aws]
-    accepted = {principal_arn, "*", account, f"arn:aws:iam::{account}:root"}
+    partition = principal_arn.split(":")[1] if principal_arn.startswith("arn:") else "aws"
+    accepted = {principal_arn, "*", account, f"arn:{partition}:iam::{account}:root"}
     return any(p in accepted for p in aws)
 
 
@@ -374,8 +376,6 @@ def trust_allows(document: dict, principal_arn: str, account: str) -> bool:
 def _decode(document: Any) -> dict:
     if isinstance(document, dict):
         return document
-    import urllib.parse
-
     return json.loads(urllib.parse.unquote(document))
 
 

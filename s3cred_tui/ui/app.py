@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 from textual import work
@@ -14,6 +16,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from s3cred_tui.core import errors
 from s3cred_tui.core.session import AwsContext, SessionConfig
 from s3cred_tui.ui.commands import S3CredCommands
+from s3cred_tui.ui.formatting import utc_now
 from s3cred_tui.ui.messages import IdentityLoaded
 from s3cred_tui.ui.screens.error import ErrorModal
 
@@ -66,6 +69,8 @@ class S3CredApp(App[None]):
         self.startup_error: errors.S3CredError | None = None
         self.aws = self._context_for(config)
         self._errors_on_screen: set[str] = set()
+        # Ages ("3 days") are measured against this; tests pin it for stable snapshots.
+        self.clock: Callable[[], datetime] = utc_now
 
     def _context_for(self, config: SessionConfig) -> AwsContext:
         try:

@@ -19,6 +19,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from s3cred_tui.core import errors
 from s3cred_tui.ui import formatting
+from s3cred_tui.ui.guards import require_writable
 from s3cred_tui.ui.messages import BucketsPage, CountsLoaded, ListingDone, RegionsLoaded, UsersPage
 from s3cred_tui.ui.widgets.filter_table import FilterTable
 from s3cred_tui.ui.widgets.identity_bar import IdentityBar
@@ -103,13 +104,15 @@ class AccountScreen(ForwardWorkerStates, Screen[None]):
                     )
                 with TabPane("IAM users [2]", id="users"):
                     yield FilterTable("user", USER_COLUMNS, placeholder="Filter users…  (/)", id="user-table")
-            yield Static(self._hint_text(), id="account-hint")
+            yield Static(self._hint_text("buckets"), id="account-hint")
         yield Footer()
 
-    def _hint_text(self) -> str:
+    def _hint_text(self, tab: str) -> str:
         if self.app.read_only:  # type: ignore[attr-defined]
-            return "Enter: open · /: filter · read-only: browsing only, nothing can be changed"
-        return "Enter: open · c: create credentials for the highlighted bucket · /: filter · ctrl+p: commands"
+            return "Enter: open · /: filter · read-only mode: browsing only, nothing can be changed"
+        if tab == "users":
+            return "Enter: keys, policies and actions for the highlighted user · /: filter · ctrl+p: commands"
+        return "Enter: browse the highlighted bucket · c: create credentials for it · /: filter · ctrl+p: commands"
 
     def on_mount(self) -> None:
         self.action_refresh()
@@ -144,6 +147,7 @@ class AccountScreen(ForwardWorkerStates, Screen[None]):
 
     @on(TabbedContent.TabActivated)
     def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        self.query_one("#account-hint", Static).update(self._hint_text(self.active_tab))
         if not self.active_table().filter_input.has_focus:
             self.active_table().focus_table()
 
@@ -175,6 +179,8 @@ class AccountScreen(ForwardWorkerStates, Screen[None]):
     def open_create(self, buckets: list[str], prefix: str = "") -> None:
         from s3cred_tui.ui.screens.create import CreateScreen
 
+        if not require_writable(self.app, "create credentials"):
+            return
         self.app.push_screen(CreateScreen(buckets=buckets, prefix=prefix))
 
     def open_bucket(self, name: str) -> None:

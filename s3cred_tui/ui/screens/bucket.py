@@ -19,6 +19,7 @@ from textual.worker import get_current_worker
 
 from s3cred_tui.core.errors import S3CredError
 from s3cred_tui.ui import formatting
+from s3cred_tui.ui.guards import require_writable
 from s3cred_tui.ui.messages import PrefixPageLoaded, ReferencingUsers
 from s3cred_tui.ui.widgets.worker_reporting import ForwardWorkerStates
 
@@ -153,6 +154,8 @@ class BucketScreen(ForwardWorkerStates, Screen[None]):
     def action_create(self) -> None:
         from s3cred_tui.ui.screens.create import CreateScreen
 
+        if not require_writable(self.app, "create credentials"):
+            return
         self.app.push_screen(CreateScreen(buckets=[self.bucket], prefix=self.highlighted_prefix()))
 
     # -- prefixes ---------------------------------------------------------------------------

@@ -83,12 +83,10 @@ class UserScreen(ForwardWorkerStates, Screen[None]):
         Binding("r", "refresh", "Refresh", id="user.refresh", tooltip="Reload this user from AWS"),
     ]
 
-    def __init__(self, user_name: str, *, now: Any = None) -> None:
+    def __init__(self, user_name: str) -> None:
         super().__init__()
         self.user_name = user_name
         self.detail: Any = None
-        # Key ages are relative to `now`; a fixed value keeps snapshots stable.
-        self._now = now
 
     def compose(self) -> ComposeResult:
         yield Static(Text.assemble(("User ", "dim"), (self.user_name, "bold"), ("   loading…", "dim")), id="user-title")
@@ -152,6 +150,7 @@ class UserScreen(ForwardWorkerStates, Screen[None]):
 
     def _show_keys(self, detail: Any) -> None:
         table = self.keys_table
+        now = self.app.clock()  # type: ignore[attr-defined]
         highlighted = self.highlighted_key_id()
         table.clear()
         for key in detail.access_keys:
@@ -159,8 +158,8 @@ class UserScreen(ForwardWorkerStates, Screen[None]):
             table.add_row(
                 key.id,
                 status,
-                formatting.age(key.created, self._now),
-                formatting.last_used(key.last_used, key.last_used_service, self._now),
+                formatting.age(key.created, now),
+                formatting.last_used(key.last_used, key.last_used_service, now),
                 key=key.id,
             )
         if highlighted in table.rows:
@@ -319,7 +318,7 @@ class UserScreen(ForwardWorkerStates, Screen[None]):
     def set_key_status(self, key_id: str, status: str) -> None:
         from s3cred_tui.core.apply import set_access_key_status
 
-        set_access_key_status(self.app.aws, self.user_name, key_id, status)  # type: ignore[attr-defined]
+        set_access_key_status(self.app.aws, self.user_name, key_id, status == "Active")  # type: ignore[attr-defined]
         self.post_message(UserChanged(self.user_name, f"Access key {key_id} is now {status.lower()}."))
 
     @work(thread=True, exit_on_error=False, group="user-action", name="deleting the access key")

@@ -1,0 +1,203 @@
+"""Runs the app headless against the benchmark server and measures it from the inside.
+
+`python -m bench.driver --out FILE --buckets N --users M` (endpoint and key in the usual
+AWS_* environment variables; BENCH_T0 is the parent's `time.time()` just before it
+started this process, so every time here counts interpreter start-up and imports too).
+
+What it records, as JSON in FILE:
+- when the first rows of the bucket and of the user list are in their tables, when both
+  listings are complete (every row present, loading finished), and when every region
+  and key/policy/group count cell is filled in;
+- the lateness of a 10 ms timer on the app's event loop (a stall is how late it fired);
+- peak RSS of this process (`ru_maxrss`), with everything loaded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import resource
+import statistics
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+TICK_SECONDS = 0.010
+POLL_SECONDS = 0.020
+
+
+def since_start() -> float:
+    return time.time() - float(os.environ.get("BENCH_T0") or time.time())
+
+
+@dataclass
+class StallMeter:
+    """A call_later chain: each tick asks for the next one TICK_SECONDS later and records
+    how late it actually ran. Anything that holds the loop (a long handler, a big
+    refresh) shows up as lateness."""
+
+    loop: asyncio.AbstractEventLoop
+    samples: list[tuple[float, float]] = field(default_factory=list)  # (time since start, lateness)
+    _due: float = 0.0
+    _running: bool = False
+
+    def start(self) -> None:
+        self._running = True
+        self._schedule()
+
+    def stop(self) -> None:
+        self._running = False
+
+    def _schedule(self) -> None:
+        self._due = self.loop.time() + TICK_SECONDS
+        self.loop.call_at(self._due, self._tick)
+
+    def _tick(self) -> None:
+        if not self._running:
+            return
+        self.samples.append((since_start(), max(0.0, self.loop.time() - self._due)))
+        self._schedule()
+
+    def summary(self, start: float, end: float | None) -> dict[str, Any]:
+        window = [late for at, late in self.samples if at >= start and (end is None or at <= end)]
+        if not window:
+            return {"samples": 0, "max_ms": None, "median_ms": None, "p99_ms": None}
+        ordered = sorted(window)
+        return {
+            "samples": len(window),
+            "max_ms": round(ordered[-1] * 1000, 1),
+            "median_ms": round(statistics.median(ordered) * 1000, 2),
+            "p99_ms": round(ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000, 1),
+        }
+
+
+class DetailCounter:
+    """Counts the names in RegionsLoaded/CountsLoaded messages as they reach the app
+    (Textual's run_test message_hook), so completion is noticed without scanning rows."""
+
+    def __init__(self) -> None:
+        self.regions = 0
+        self.counts = 0
+
+    def __call__(self, message: Any) -> None:
+        kind = type(message).__name__
+        if kind == "RegionsLoaded":
+            self.regions += len(getattr(message, "regions", ()) or ())
+        elif kind == "CountsLoaded":
+            self.counts += len(getattr(message, "counts", ()) or ())
+
+
+def _is_pending(cell: Any) -> bool:
+    from rich.text import Text
+
+    return isinstance(cell, Text) and cell.plain == "…"
+
+
+def pending_cells(table: Any) -> int:
+    """Cells still showing the placeholder (a region or a count not looked up yet)."""
+    return sum(1 for key in table.keys for cell in (table.row(key) or ()) if _is_pending(cell))
+
+
+async def measure(args: argparse.Namespace) -> dict[str, Any]:
+    from s3cred_tui.core.session import SessionConfig
+    from s3cred_tui.ui.app import S3CredApp
+
+    loop = asyncio.get_running_loop()
+    meter = StallMeter(loop)
+    meter.start()
+    counter = DetailCounter()
+    config = SessionConfig(
+        region=os.environ.get("AWS_DEFAULT_REGION", "us-east-1"),
+        endpoint_url=os.environ["AWS_ENDPOINT_URL"],
+        access_key_id=os.environ["AWS_ACCESS_KEY_ID"],
+        secret_access_key=os.environ["AWS_SECRET_ACCESS_KEY"],
+    )
+    app = S3CredApp(config, read_only=True)
+    marks: dict[str, float | None] = {
+        "imports_done": since_start(),
+        "first_buckets": None,
+        "first_users": None,
+        "buckets_complete": None,
+        "users_complete": None,
+        "details_complete": None,
+    }
+    result: dict[str, Any] = {"marks": marks, "timed_out": False}
+    seen_loading = {"buckets": False, "users": False}
+    deadline = time.monotonic() + args.timeout
+
+    async with app.run_test(headless=True, size=(160, 48), message_hook=counter):
+        marks["app_running"] = since_start()
+        screen = None
+        while time.monotonic() < deadline:
+            screen = screen or app.account_screen()
+            if screen is not None and screen.is_mounted:
+                tables = {"buckets": screen.buckets, "users": screen.users}
+                expected = {"buckets": args.buckets, "users": args.users}
+                for what, table in tables.items():
+                    now = since_start()
+                    if marks[f"first_{what}"] is None and table.table.row_count > 0:
+                        marks[f"first_{what}"] = now
+                    seen_loading[what] = seen_loading[what] or table.loading
+                    if (
+                        marks[f"{what}_complete"] is None
+                        and seen_loading[what]
+                        and not table.loading
+                        and table.total >= expected[what]
+                    ):
+                        marks[f"{what}_complete"] = now
+                if (
+                    marks["buckets_complete"] is not None
+                    and marks["users_complete"] is not None
+                    and counter.regions >= args.buckets
+                    and counter.counts >= args.users
+                    # Arrived is not yet shown: confirm on the tables themselves.
+                    and pending_cells(screen.buckets) == 0
+                    and pending_cells(screen.users) == 0
+                ):
+                    marks["details_complete"] = since_start()
+                    break
+            await asyncio.sleep(POLL_SECONDS)
+        else:
+            result["timed_out"] = True
+        meter.stop()
+        if screen is not None:
+            result["rows"] = {"buckets": screen.buckets.total, "users": screen.users.total}
+            result["shown_rows"] = {"buckets": screen.buckets.table.row_count, "users": screen.users.table.row_count}
+            result["pending_cells"] = {"buckets": pending_cells(screen.buckets), "users": pending_cells(screen.users)}
+            result["table_errors"] = {"buckets": screen.buckets.error, "users": screen.users.error}
+        result["detail_messages"] = {"regions": counter.regions, "counts": counter.counts}
+        lists_done = max((marks["buckets_complete"] or 0.0), (marks["users_complete"] or 0.0)) or None
+        result["stalls_while_listing"] = meter.summary(0.0, lists_done)
+        result["stalls_until_details"] = meter.summary(0.0, marks["details_complete"])
+        result["stalls_after_listing"] = meter.summary(lists_done or 0.0, marks["details_complete"])
+        # Linux reports ru_maxrss in KiB.
+        result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+        try:
+            import psutil
+
+            result["rss_mb_at_end"] = round(psutil.Process().memory_info().rss / 2**20, 1)
+        except ImportError:
+            result["rss_mb_at_end"] = None
+        app.exit()
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.driver")
+    parser.add_argument("--out", required=True, help="where to write the JSON result")
+    parser.add_argument("--buckets", type=int, required=True, help="buckets the account holds")
+    parser.add_argument("--users", type=int, required=True, help="IAM users the account holds")
+    parser.add_argument("--timeout", type=float, default=600.0, help="give up after this many seconds")
+    args = parser.parse_args(argv)
+    result = asyncio.run(measure(args))
+    result["exited"] = since_start()
+    with open(args.out, "w", encoding="utf-8") as handle:
+        json.dump(result, handle, indent=2)
+    return 1 if result["timed_out"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
