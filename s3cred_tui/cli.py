@@ -15,7 +15,9 @@ Output contract:
 - CSV/TSV keep every field: the header is the command's usual fields plus any other field
   seen on the first page, and a last column `extra` holds, as a JSON object, any field that
   first appears on a later page (a header cannot be widened once printed);
-- `list-bucket` lists every key under the prefix, recursively, like `s3-credentials`.
+- `list-bucket` lists every key under the prefix, recursively, like `s3-credentials`;
+- `create --dry-run` prints the plan (text, or `--json`) and changes nothing; a plan that
+  cannot run (its blockers, such as an existing user without `--reuse-user`) exits 1.
 """
 
 from __future__ import annotations
@@ -52,6 +54,10 @@ OUTPUT_FORMATS = ("json", "ini", "env", "credential-process")
 
 class UsageError(Exception):
     """A command line argparse refused; shown as one line, exit status 2."""
+
+
+class _Blocked(S3CredError):
+    """The plan was read from the account and cannot run as asked (e.g. the user exists)."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -407,6 +413,16 @@ def _credential_request(args: argparse.Namespace) -> CredentialRequest:
         for option, given in (("--username", args.username), ("--reuse-user", args.reuse_user)):
             if given:
                 raise UsageError(f"{option} applies to permanent keys only; temporary credentials create no user")
+    if args.policy_file:
+        for option, given in (
+            ("--prefix", args.prefix),
+            ("--literal-prefix", args.literal_prefix),
+            ("--prefix-pattern", args.prefix_pattern),
+            ("--statement", args.statement),
+            ("--extra-statements", args.extra_statements),
+        ):
+            if given:
+                raise UsageError(f"--policy is used as it is; write what {option} would add into the policy file")
     custom = _read_json_file(args.policy_file, "policy") if args.policy_file else None
     return CredentialRequest(
         buckets=tuple(args.buckets),
@@ -524,10 +540,6 @@ def cmd_create(ctx: AwsContext, args: argparse.Namespace) -> int:
     print(text.rstrip("\n"), file=_stdout())
     _progress(f"Created credentials {creds.access_key_id}; the secret is shown once, above.")
     return EXIT_OK
-
-
-class _Blocked(S3CredError):
-    """The plan was read from the account and cannot run as asked (e.g. the user exists)."""
 
 
 # ---------------------------------------------------------------------------
@@ -690,6 +702,8 @@ def _normalise(args: argparse.Namespace) -> argparse.Namespace:
 
 
 def _run(args: argparse.Namespace) -> int:
+    if args.command == "policy":
+        return args.func(None, args)  # pure: needs no account, not even the demo
     with ExitStack() as stack:
         config = _session_config(args)
         demo_note = None
@@ -709,8 +723,6 @@ def _run(args: argparse.Namespace) -> int:
 
             run_app(config, read_only=args.app_read_only, demo_note=demo_note)
             return EXIT_OK
-        if args.command == "policy":
-            return args.func(None, args)
         return args.func(AwsContext(config), args)
 
 

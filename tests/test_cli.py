@@ -342,6 +342,7 @@ def test_policy_prefix_modes_and_extra_statements(capsys, tmp_path):
         (["--demo", "--endpoint-url", "http://127.0.0.1:9", "whoami"], "--demo"),
         (["--read-only", "create", BUCKET], "create BUCKET --read-only"),
         (["create", BUCKET, "--json"], "--dry-run"),
+        (["create", BUCKET, "--policy", "p.json", "--prefix", "reports"], "--prefix"),
         (["create", BUCKET, "--ini-profile", "x"], "--format ini"),
         (["create", BUCKET, "--format", "ini", "--ini-profile", "[bad]"], "brackets"),
     ],

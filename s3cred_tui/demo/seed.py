@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
+import re
 from dataclasses import dataclass, field
 
 from s3cred_tui.core.tags import CREATED_BY_TAG
@@ -308,11 +309,27 @@ def _seed_buckets(server: MotoServer, admin: AdminKey, account_id: str) -> None:
         clients[DEMO_BUCKETS[name]].put_bucket_tagging(Bucket=name, Tagging={"TagSet": [CREATED_BY_TAG]})
     clients["us-east-1"].put_bucket_versioning(Bucket="acme-terraform-state", VersioningConfiguration={"Status": "Enabled"})
 
-    _put_objects(account_id)
+    _put_objects(account_id, dt.datetime.now(dt.timezone.utc))
 
 
-def _put_objects(account_id: str) -> None:
-    """A few hundred objects straight into moto's in-process S3 backend.
+_DATE_IN_KEY = re.compile(r"(20\d\d)[/-](\d\d)(?:[/-](\d\d))?")
+_QUARTER_IN_KEY = re.compile(r"(20\d\d)/q([1-4])/")
+
+
+def _object_date(key: str, now: dt.datetime) -> dt.datetime:
+    """When the object was "written": the date in its key when it has one (logs/2026/11/03/...)."""
+    if match := _DATE_IN_KEY.search(key):
+        year, month, day = int(match[1]), int(match[2]), int(match[3] or 1)
+        moment = dt.datetime(year, month, day, 2, 15)
+    elif match := _QUARTER_IN_KEY.search(key):
+        moment = dt.datetime(int(match[1]), 3 * int(match[2]), 28, 9, 0)
+    else:
+        moment = now - dt.timedelta(days=sum(key.encode()) % 300, minutes=len(key))
+    return min(moment, now - dt.timedelta(hours=1))
+
+
+def _put_objects(account_id: str, now: dt.datetime) -> None:
+    """A few hundred objects straight into moto's in-process S3 backend, dated believably.
 
     Over HTTP each put costs ~4 ms of (GIL-bound) server time, which alone would take the
     demo's start-up past a second; the objects are the same either way.
@@ -320,10 +337,12 @@ def _put_objects(account_id: str) -> None:
     from moto.s3.models import s3_backends
 
     s3 = s3_backends[account_id]["aws"]
+    naive_now = now.replace(tzinfo=None)  # moto's S3 keeps naive UTC datetimes
     for bucket, keys in DEMO_OBJECTS.items():
         storage = "STANDARD_IA" if bucket in ARCHIVE_BUCKETS else "STANDARD"
         for key in keys:
-            s3.put_object(bucket, key, _object_body(key), storage=storage, disable_notification=True)
+            stored = s3.put_object(bucket, key, _object_body(key), storage=storage, disable_notification=True)
+            stored.last_modified = _object_date(key, naive_now)
 
 
 def _seed_iam(server: MotoServer, admin: AdminKey, account_id: str) -> None:
