@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import pytest
 
 from s3cred_tui.core.session import AwsContext, SessionConfig
+from s3cred_tui.demo.seed import register_aws_managed_policies
 from s3cred_tui.demo.server import AdminKey, MotoServer
 
 
@@ -86,6 +87,8 @@ class ServerAccount:
 def server_account(moto_server):
     """A fresh emulated account on the threaded server (enforcement off until `enforce()`)."""
     moto_server.reset()
+    # As in AWS, the managed policies s3cred-tui attaches (AmazonS3FullAccess...) exist.
+    register_aws_managed_policies()
     account = ServerAccount(moto_server, moto_server.create_admin())
     yield account
     moto_server.reset()
