@@ -17,7 +17,11 @@ Output contract:
   first appears on a later page (a header cannot be widened once printed);
 - `list-bucket` lists every key under the prefix, recursively, like `s3-credentials`;
 - `create --dry-run` prints the plan (text, or `--json`) and changes nothing; a plan that
-  cannot run (its blockers, such as an existing user without `--reuse-user`) exits 1.
+  cannot run (its blockers, such as an existing user without `--reuse-user`) exits 1;
+- `probe` makes real requests with a key and exits 0 only when every answer agrees with the
+  access asked for, 1 when any differs or cannot tell; it never prints the key's secret;
+- `simulate` evaluates policies offline and exits 0 for Allow, 3 for Deny, 2 for a policy it
+  cannot read.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ import os
 import signal
 import sys
 import threading
+import urllib.parse
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
@@ -46,6 +51,8 @@ PROG = "s3cred-tui"
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
+# `simulate` only: the request would be denied. Distinct from 1 (a failure) so scripts can branch.
+EXIT_DENIED = 3
 EXIT_INTERRUPTED = 130
 
 EXTRA_COLUMN = "extra"
@@ -491,6 +498,13 @@ def _check_output_options(args: argparse.Namespace) -> None:
     cannot be printed is a secret lost."""
     if args.json and not args.dry_run:
         raise UsageError("--json shows the plan of a --dry-run; for credentials as JSON use --format json")
+    if args.probe:
+        if args.dry_run:
+            raise UsageError("--probe tests the credentials that --dry-run does not create")
+        if args.policy_file:
+            raise UsageError("--probe compares the key with an access level; a --policy file has none to compare with")
+        if args.prefix_pattern:
+            raise UsageError("--probe needs a prefix it can write keys under; --prefix-pattern is a pattern")
     if args.ini_profile is not None:
         if args.format != "ini":
             raise UsageError("--ini-profile names the profile of --format ini")
@@ -539,7 +553,400 @@ def cmd_create(ctx: AwsContext, args: argparse.Namespace) -> int:
         text = FORMATS[args.format](creds)
     print(text.rstrip("\n"), file=_stdout())
     _progress(f"Created credentials {creds.access_key_id}; the secret is shown once, above.")
+    if args.probe:
+        return _probe_created(ctx, plan.request, creds)
     return EXIT_OK
+
+
+def _probe_created(ctx: AwsContext, request: CredentialRequest, creds: Any, timeout: float = 30.0) -> int:
+    """Probe new credentials; everything goes to stderr, so stdout stays the credentials alone.
+
+    The credentials are already printed: a probe that fails or disagrees loses nothing.
+    """
+    try:
+        report, cancelled = _run_probe(ctx, creds, request.buckets, request.access, request.prefix, None, timeout)
+    except S3CredError as exc:
+        _progress(f"error: the probe could not run: {exc.message}")
+        return EXIT_FAILED
+    _progress(probe_table(report))
+    _progress(probe_summary(report, cancelled))
+    if cancelled:
+        return EXIT_INTERRUPTED
+    return EXIT_OK if report.results and report.all_agree else EXIT_FAILED
+
+
+# ---------------------------------------------------------------------------
+# probe: real requests with a key, compared with the access that was asked for
+
+PROBE_SECRET_ENV = "S3CRED_PROBE_SECRET_ACCESS_KEY"
+PROBE_TOKEN_ENV = "S3CRED_PROBE_SESSION_TOKEN"
+CONDITION_MARK = "*"
+CONDITION_NOTE = (
+    f"{CONDITION_MARK} AWS decides this row with a Condition (ListBucket's s3:prefix). Emulators such as moto "
+    f"ignore Condition blocks, so there it may differ although AWS enforces it; `{PROG} simulate` checks the "
+    "policy's condition offline."
+)
+PROBE_COLUMNS = ("check", "where", "bucket", "target", "expected", "observed", "verdict", "detail")
+
+
+def _allowed_word(allowed: bool | None) -> str:
+    return {True: "allowed", False: "denied", None: "unclear"}[allowed]
+
+
+def _verdict(result: Any) -> str:
+    if result.observed_allowed is None:
+        return "unclear"
+    return "agrees" if result.agrees else "DIFFERS"
+
+
+def probe_rows(report: Any) -> list[dict[str, Any]]:
+    """One record per probe request, as printed by `probe --json`."""
+    return [
+        {
+            "check": r.case.check,
+            "where": r.case.where,
+            "bucket": r.case.bucket,
+            "target": r.case.target,
+            "expected": _allowed_word(r.case.expected_allowed),
+            "observed": _allowed_word(r.observed_allowed),
+            "verdict": _verdict(r),
+            "agrees": r.agrees,
+            "decided_by_condition": r.case.decided_by_condition,
+            "detail": r.detail,
+        }
+        for r in report.results
+    ]
+
+
+def probe_summary(report: Any, cancelled: bool = False) -> str:
+    """`N of M agree`, then what went wrong, if anything."""
+    total = len(report.results)
+    agree = sum(1 for r in report.results if r.agrees)
+    unclear = sum(1 for r in report.results if r.observed_allowed is None)
+    differ = total - agree - unclear
+    line = f"{agree} of {total} agree"
+    if differ:
+        by_condition = sum(1 for r in report.mismatches if r.observed_allowed is not None and r.case.decided_by_condition)
+        line += f"; {differ} differ"
+        if by_condition:
+            line += f" ({by_condition} decided by a Condition, marked {CONDITION_MARK})"
+    if unclear:
+        line += f"; {unclear} unclear"
+    if report.cleanup_problems:
+        line += f"; {len(report.cleanup_problems)} probe object(s) not removed"
+    if cancelled:
+        line += "; stopped before the end"
+    return line
+
+
+def probe_table(report: Any) -> str:
+    """The probe as an aligned text table, with the Condition note under it when it applies."""
+    rows = [
+        [
+            row["check"],
+            row["where"] + (CONDITION_MARK if row["decided_by_condition"] else ""),
+            row["bucket"],
+            row["target"] or "(bucket root)",
+            row["expected"],
+            row["observed"],
+            row["verdict"],
+            row["detail"],
+        ]
+        for row in probe_rows(report)
+    ]
+    header = list(PROBE_COLUMNS)
+    # The detail column is last and free-form: it is not padded.
+    widths = [max(len(str(line[i])) for line in [header, *rows]) for i in range(len(header) - 1)]
+    lines = []
+    for line in [header, *rows]:
+        cells = [str(cell).ljust(width) for cell, width in zip(line, widths)]
+        lines.append("  ".join([*cells, str(line[-1])]).rstrip())
+    if any(r.case.decided_by_condition for r in report.results):
+        lines.append("")
+        lines.append(CONDITION_NOTE)
+    return "\n".join(lines)
+
+
+def _credentials_from_document(document: Any, source: str) -> Any:
+    """Credentials from the JSON `create --format json` (or credential-process, or `aws sts`) prints.
+
+    Messages name the fields, never their values: the document holds a secret.
+    """
+    from s3cred_tui.core.credentials import Credentials
+
+    if isinstance(document, dict) and isinstance(document.get("Credentials"), dict):
+        document = document["Credentials"]
+    if not isinstance(document, dict):
+        raise ValidationError("credentials", f"{source} must be a JSON object with AccessKeyId and SecretAccessKey.")
+    missing = [name for name in ("AccessKeyId", "SecretAccessKey") if not document.get(name)]
+    if missing:
+        raise ValidationError("credentials", f"{source} has no {' or '.join(missing)}.")
+    fields = {name: document.get(name) for name in ("AccessKeyId", "SecretAccessKey", "SessionToken")}
+    for name, value in fields.items():
+        if value is not None and not isinstance(value, str):
+            raise ValidationError("credentials", f"{source}: {name} must be a string.")
+    return Credentials(fields["AccessKeyId"], fields["SecretAccessKey"], fields["SessionToken"] or None)
+
+
+def _read_credentials_file(path: str) -> Any:
+    source = "standard input" if path == "-" else f"Credentials file {path!r}"
+    try:
+        if path == "-":
+            text = sys.stdin.read()
+        else:
+            with open(path, encoding="utf-8") as handle:
+                text = handle.read()
+    except OSError as exc:
+        raise ValidationError("credentials", f"Cannot read credentials file {path!r}: {exc.strerror or exc}.") from None
+    try:
+        document = json.loads(text)
+    except ValueError:
+        # json's message can quote the text it choked on, and that text may be a secret.
+        raise ValidationError(
+            "credentials", f"{source} is not JSON; give the output of `{PROG} create --format json`."
+        ) from None
+    return _credentials_from_document(document, source)
+
+
+def _probe_credentials(args: argparse.Namespace) -> Any:
+    from s3cred_tui.core.credentials import Credentials
+
+    if args.credentials_file:
+        for option, given in (
+            ("--access-key-id", args.access_key_id),
+            ("--secret-access-key", args.secret_access_key),
+            ("--session-token", args.session_token),
+        ):
+            if given:
+                raise UsageError(f"--credentials-file holds the whole key; leave out {option}")
+        return _read_credentials_file(args.credentials_file)
+    if not args.access_key_id:
+        raise UsageError(
+            f"say which key to probe: --credentials-file FILE ('-' for stdin), or --access-key-id ID with the "
+            f"secret in ${PROBE_SECRET_ENV}"
+        )
+    secret = args.secret_access_key or os.environ.get(PROBE_SECRET_ENV)
+    if not secret:
+        raise UsageError(f"--access-key-id needs its secret: set ${PROBE_SECRET_ENV} (or use --credentials-file)")
+    token = args.session_token or os.environ.get(PROBE_TOKEN_ENV) or None
+    return Credentials(args.access_key_id.strip(), secret, token)
+
+
+def _probe_access(args: argparse.Namespace) -> AccessLevel:
+    if args.read_only:
+        return AccessLevel.READ_ONLY
+    if args.write_only:
+        return AccessLevel.WRITE_ONLY
+    return AccessLevel.READ_WRITE
+
+
+def _run_probe(
+    ctx: AwsContext,
+    credentials: Any,
+    buckets: Sequence[str],
+    access: AccessLevel,
+    prefix: str,
+    other_bucket: str | None,
+    timeout: float,
+) -> tuple[Any, bool]:
+    """Run the probe with progress on stderr; Ctrl-C stops it cleanly (its probe objects are removed)."""
+    from s3cred_tui.core.probe import run_probe
+
+    cancel = threading.Event()
+
+    def on_wait(attempt: int, delay: float) -> None:
+        _progress(f"waiting for the new key... {delay:.1f} s (attempt {attempt} was refused)")
+
+    def on_interrupt(signum: int, frame: Any) -> None:
+        cancel.set()
+        _progress("Stopping the probe after the current request...")
+
+    where = f" under {prefix!r}" if prefix else ""
+    _progress(f"Probing key {credentials.access_key_id} ({access.value}{where} in {', '.join(buckets)})...")
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGINT, on_interrupt)
+    try:
+        report = run_probe(
+            ctx,
+            credentials,
+            buckets,
+            access,
+            prefix,
+            other_bucket=other_bucket,
+            on_wait=on_wait,
+            is_cancelled=cancel.is_set,
+            timeout=timeout,
+        )
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+    for problem in report.cleanup_problems:
+        _progress(f"warning: could not remove a probe object, delete it by hand: {problem}")
+    return report, cancel.is_set()
+
+
+def cmd_probe(ctx: AwsContext, args: argparse.Namespace) -> int:
+    from s3cred_tui.core.validation import normalise_prefix, validate_bucket_name
+
+    buckets = [validate_bucket_name(b) for b in args.buckets]
+    other = validate_bucket_name(args.other_bucket) if args.other_bucket else None
+    if other and other in buckets:
+        raise UsageError("--other-bucket must be a bucket the key should NOT reach; it is one of the probed buckets")
+    prefix = normalise_prefix(args.prefix or "")
+    credentials = _probe_credentials(args)
+    report, cancelled = _run_probe(ctx, credentials, buckets, _probe_access(args), prefix, other, args.timeout)
+    summary = probe_summary(report, cancelled)
+    if args.json:
+        document = {
+            "access_key_id": credentials.access_key_id,
+            "buckets": buckets,
+            "access": _probe_access(args).value,
+            "prefix": prefix,
+            "waited_seconds": round(report.waited_seconds, 3),
+            "agree": sum(1 for r in report.results if r.agrees),
+            "total": len(report.results),
+            "all_agree": report.all_agree and not cancelled,
+            "cancelled": cancelled,
+            "results": probe_rows(report),
+            "cleanup_problems": report.cleanup_problems,
+        }
+        print(to_json(document, indent=2), file=_stdout())
+        _progress(summary)
+    else:
+        print(probe_table(report), file=_stdout())
+        print(summary, file=_stdout())
+    if cancelled:
+        return EXIT_INTERRUPTED
+    return EXIT_OK if report.results and report.all_agree else EXIT_FAILED
+
+
+# ---------------------------------------------------------------------------
+# simulate: offline policy evaluation
+
+
+def parse_context(items: Iterable[str]) -> dict[str, str | list[str]]:
+    """`key=value` pairs; a key given more than once becomes a list (a multi-valued key).
+
+    Condition keys are case-insensitive, so `S3:Prefix` and `s3:prefix` are the same key.
+    """
+    context: dict[str, str | list[str]] = {}
+    spelling: dict[str, str] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise UsageError(f"--context takes key=value (e.g. s3:prefix=reports/), got {item!r}")
+        name = spelling.setdefault(key.lower(), key)
+        if name in context:
+            existing = context[name]
+            context[name] = [*existing, value] if isinstance(existing, list) else [existing, value]
+        else:
+            context[name] = value
+    return context
+
+
+def _policy_from_file(path: str, what: str) -> tuple[str, Any]:
+    return f"{what} {path}", _read_json_file(path, what)
+
+
+def _user_policies(ctx: AwsContext, name: str) -> tuple[list[tuple[str, Any]], tuple[str, Any] | None, str]:
+    """The user's identity policies, its boundary (if any) and its ARN, read with read-only calls."""
+    from s3cred_tui.core.inventory import user_details
+    from s3cred_tui.core.validation import validate_user_name
+
+    detail = user_details(ctx, validate_user_name(name))
+    for owner, policies in [("", detail.attached_policies)] + [(f"group {g.name} ", g.attached_policies) for g in detail.groups]:
+        for policy in policies:
+            if policy.document is None:
+                _progress(f"warning: {owner}managed policy {policy.arn} could not be read; it is left out")
+    identity = list(detail.policy_documents())
+    boundary = None
+    if detail.boundary_arn:
+        iam = ctx.iam
+        version = _call("iam:GetPolicy", iam.get_policy, PolicyArn=detail.boundary_arn)["Policy"]["DefaultVersionId"]
+        raw = _call("iam:GetPolicyVersion", iam.get_policy_version, PolicyArn=detail.boundary_arn, VersionId=version)
+        document = raw["PolicyVersion"]["Document"]
+        if isinstance(document, str):  # boto3 decodes it; a bare endpoint answer is URL-encoded JSON
+            document = json.loads(urllib.parse.unquote(document))
+        boundary = (f"permissions boundary {detail.boundary_arn}", document)
+    if not identity:
+        _progress(f"note: user {detail.name} has no policies, so nothing is allowed")
+    return identity, boundary, detail.summary.arn
+
+
+def _simulated_policies(ctx: AwsContext | None, args: argparse.Namespace) -> tuple[list[tuple[str, Any]], tuple[str, Any] | None, str | None]:
+    if not args.bucket:
+        for option, given in (("--read-only", args.read_only), ("--write-only", args.write_only), ("--prefix", args.prefix)):
+            if given:
+                raise UsageError(f"{option} describes the policy `create` would make; it needs --bucket")
+    if args.policy_files:
+        return [_policy_from_file(path, "policy file") for path in args.policy_files], None, None
+    if args.user:
+        assert ctx is not None
+        return _user_policies(ctx, args.user)
+    from s3cred_tui.core.policies import policy_for
+    from s3cred_tui.core.validation import normalise_prefix
+
+    access = _probe_access(args)
+    prefix = normalise_prefix(args.prefix or "")
+    described = f"generated policy ({args.bucket}, {access.value}" + (f", prefix {prefix}" if prefix else "") + ")"
+    return [(described, policy_for([args.bucket], access, prefix))], None, None
+
+
+def decision_record(decision: Any, request: Any) -> dict[str, Any]:
+    """What `simulate --json` prints."""
+    return {
+        "decision": "Allow" if decision.allowed else "Deny",
+        "evaluation": decision.decision,
+        "action": request.action,
+        "resource": request.resource,
+        "context": dict(request.context),
+        "principal_arn": request.principal_arn,
+        "reason": decision.reason,
+        "deciding": [
+            {"policy": s.policy_name, "sid": s.sid, "effect": s.effect, "index": s.index} for s in decision.deciding
+        ],
+    }
+
+
+def _decision_text(decision: Any) -> str:
+    headline = {
+        "Allow": "Allow",
+        "ExplicitDeny": "Deny (explicit: a Deny statement matches)",
+        "ImplicitDeny": "Deny (implicit: no statement allows it)",
+    }[decision.decision]
+    lines = [headline, f"reason: {decision.reason}"]
+    if decision.deciding:
+        lines.append("deciding statements:")
+        for s in decision.deciding:
+            sid = f"Sid {s.sid}" if s.sid else "no Sid"
+            lines.append(f"  {s.effect:<5}  {s.policy_name}  {sid}  (statement [{s.index}])")
+    return "\n".join(lines)
+
+
+def cmd_simulate(ctx: AwsContext | None, args: argparse.Namespace) -> int:
+    from s3cred_tui.core.simulate import PolicyError, RequestContext, evaluate
+
+    context = parse_context(args.context or ())
+    identity, boundary, principal_arn = _simulated_policies(ctx, args)
+    if args.boundary_file:
+        if boundary is not None:
+            _progress(f"note: --boundary-file replaces the user's own {boundary[0]}")
+        boundary = _policy_from_file(args.boundary_file, "permissions boundary")
+    session = _policy_from_file(args.session_policy_file, "session policy") if args.session_policy_file else None
+    resource = _policy_from_file(args.resource_policy_file, "resource policy") if args.resource_policy_file else None
+    request = RequestContext(args.action.strip(), args.resource.strip(), context, principal_arn)
+    try:
+        decision = evaluate(request, identity, session_policy=session, boundary=boundary, resource_policy=resource)
+    except PolicyError as exc:
+        # A policy the evaluator cannot read is bad input, like a malformed argument (exit 2).
+        raise ValidationError("policy", exc.message) from None
+    if args.json:
+        print(to_json(decision_record(decision, request), indent=2), file=_stdout())
+    else:
+        print(_decision_text(decision), file=_stdout())
+    return EXIT_OK if decision.allowed else EXIT_DENIED
 
 
 # ---------------------------------------------------------------------------
@@ -577,6 +984,16 @@ def _listing_options(parser: argparse.ArgumentParser) -> None:
     fmt.add_argument("--csv", action="store_true", help="CSV with a header row")
     fmt.add_argument("--tsv", action="store_true", help="tab-separated values with a header row")
     parser.add_argument("--page-size", type=_positive_int, default=None, help="records per AWS request")
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected more than 0 seconds, got {text}")
+    return value
 
 
 def _positive_int(text: str) -> int:
@@ -674,6 +1091,85 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--json", action="store_true", help="with --dry-run: the plan as JSON")
     sub.add_argument("--format", choices=OUTPUT_FORMATS, default="json", help="how to print the credentials")
     sub.add_argument("--ini-profile", metavar="NAME", help="profile name for --format ini (default: default)")
+    sub.add_argument(
+        "--probe",
+        action="store_true",
+        help="then make real requests with the new key and print how they compare with the access asked for "
+        "(to stderr; exit status 1 if any differs, the credentials are printed all the same)",
+    )
+
+    sub = command(
+        "probe",
+        cmd_probe,
+        "Prove a key is scoped: make real requests with it and compare each answer with the access asked for",
+    )
+    sub.epilog = (
+        "Exit status: 0 when every answer agrees, 1 when any differs or cannot tell, 2 for bad arguments. "
+        "Your own identity (--profile/--endpoint-url) looks up objects to read and removes what the probe writes."
+    )
+    sub.add_argument("buckets", nargs="+", metavar="BUCKET", help="the bucket(s) the key is meant for")
+    access = sub.add_mutually_exclusive_group()
+    access.add_argument("--read-only", action="store_true", help="the key should read and list only")
+    access.add_argument("--write-only", action="store_true", help="the key should upload only")
+    sub.add_argument("--prefix", default="", help="the key should be limited to this prefix ('reports' means 'reports/')")
+    sub.add_argument("--other-bucket", metavar="BUCKET", help="also check that the key cannot reach this bucket")
+    keys = sub.add_argument_group("the key to probe")
+    keys.add_argument(
+        "--credentials-file",
+        metavar="FILE",
+        help=f"the JSON `{PROG} create --format json` prints ('-' reads stdin); the safest way to pass a secret",
+    )
+    keys.add_argument("--access-key-id", metavar="ID", help=f"the key's id; its secret comes from ${PROBE_SECRET_ENV}")
+    keys.add_argument(
+        "--secret-access-key",
+        metavar="SECRET",
+        help=f"the secret itself: visible to other users in `ps` and kept in shell history; prefer "
+        f"${PROBE_SECRET_ENV} or --credentials-file",
+    )
+    keys.add_argument(
+        "--session-token",
+        metavar="TOKEN",
+        help=f"for temporary keys (also visible in `ps`; ${PROBE_TOKEN_ENV} works too)",
+    )
+    sub.add_argument("--json", action="store_true", help="print the results as JSON instead of a table")
+    sub.add_argument(
+        "--timeout", type=_positive_float, default=30.0, metavar="SECONDS",
+        help="how long to wait for a new key to be accepted (default: 30)",
+    )
+
+    sub = command(
+        "simulate",
+        cmd_simulate,
+        "Would this request be allowed? Evaluate IAM policies offline, including Conditions, boundaries and "
+        "session policies",
+    )
+    sub.epilog = (
+        "Exit status: 0 Allow, 3 Deny (scripts can branch on it), 2 for a malformed policy, an unknown condition "
+        "operator or bad arguments, 1 when AWS could not be read (--user)."
+    )
+    sub.add_argument("action", metavar="ACTION", help="e.g. s3:GetObject")
+    sub.add_argument("resource", metavar="RESOURCE", help="e.g. arn:aws:s3:::my-bucket/reports/a.csv")
+    sub.add_argument(
+        "--context",
+        action="append",
+        metavar="KEY=VALUE",
+        help="a request context key, e.g. s3:prefix=reports/ or aws:SecureTransport=true; repeat a key for a list",
+    )
+    source = sub.add_mutually_exclusive_group(required=True)
+    source.add_argument(
+        "--policy-file", dest="policy_files", action="append", metavar="FILE",
+        help="an identity policy (JSON file, '-' for stdin); repeat for several",
+    )
+    source.add_argument("--user", metavar="NAME", help="an IAM user's inline, attached and group policies and boundary")
+    source.add_argument("--bucket", metavar="BUCKET", help="the policy `create` would generate for this bucket")
+    access = sub.add_mutually_exclusive_group()
+    access.add_argument("--read-only", action="store_true", help="with --bucket: the read-only policy")
+    access.add_argument("--write-only", action="store_true", help="with --bucket: the write-only policy")
+    sub.add_argument("--prefix", default="", help="with --bucket: limited to this prefix")
+    sub.add_argument("--boundary-file", metavar="FILE", help="a permissions boundary (replaces a --user's own)")
+    sub.add_argument("--session-policy-file", metavar="FILE", help="a session policy (AssumeRole/federation Policy)")
+    sub.add_argument("--resource-policy-file", metavar="FILE", help="the resource's policy, e.g. a bucket policy")
+    sub.add_argument("--json", action="store_true", help="print the decision as JSON")
     return parser
 
 
@@ -702,7 +1198,7 @@ def _normalise(args: argparse.Namespace) -> argparse.Namespace:
 
 
 def _run(args: argparse.Namespace) -> int:
-    if args.command == "policy":
+    if args.command == "policy" or (args.command == "simulate" and not args.user):
         return args.func(None, args)  # pure: needs no account, not even the demo
     with ExitStack() as stack:
         config = _session_config(args)

@@ -27,7 +27,7 @@ from s3cred_tui.core.session import SessionConfig
 from s3cred_tui.ui import clipboard
 from s3cred_tui.ui.app import S3CredApp
 from s3cred_tui.ui.screens.apply import ApplyScreen
-from s3cred_tui.ui.screens.create import CreateScreen, FormState, evaluate_form, split_bucket_names
+from s3cred_tui.ui.screens.create import CreateScreen, FormState, evaluate_form, open_create_screen, split_bucket_names
 from s3cred_tui.ui.screens.create_pickers import BucketPickerModal, PrefixPickerModal, parent_prefix
 from s3cred_tui.ui.screens.result import ResultScreen
 from s3cred_tui.ui.screens.review import ReviewScreen
@@ -36,7 +36,7 @@ from s3cred_tui.ui.widgets.policy_preview import PolicyPreview
 BUCKET = "alpha-bucket"
 OTHER_BUCKET = "beta-bucket"
 USER = f"s3.read-only.{BUCKET}"
-SIZE = (160, 60)
+SIZE = (120, 50)
 
 
 @pytest.fixture
@@ -268,11 +268,17 @@ async def test_read_only_mode_blocks_creating(account, notices):
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         before = len(app.screen_stack)
-        await app.push_screen(CreateScreen(buckets=[BUCKET]))
+        assert open_create_screen(app, [BUCKET]) is False
+        assert len(app.screen_stack) == before
+        assert "create credentials" in notices[-1] and "read-only" in notices[-1].lower()
+
+        # A caller that pushes the screen directly is stopped by the screen itself.
+        notices.clear()
+        app.push_screen(CreateScreen(buckets=[BUCKET]))
         await settle(pilot)
         assert not isinstance(app.screen, CreateScreen)
         assert len(app.screen_stack) == before
-        assert any("read-only" in notice.lower() and "create credentials" in notice for notice in notices)
+        assert "create credentials" in notices[-1] and "read-only" in notices[-1].lower()
     assert boto3.client("iam", region_name="us-east-1").list_users()["Users"] == []
 
 
@@ -291,8 +297,7 @@ async def test_bucket_picker_fills_the_bucket_field(account):
         await pilot.pause()
         options = picker.query_one(SelectionList)
         assert options.option_count == 1
-        options.focus()
-        await pilot.press("space")
+        await pilot.press("enter", "space")
         await pilot.press("ctrl+s")
         await pilot.pause()
         assert app.screen is screen

@@ -110,14 +110,13 @@ class S3CredApp(App[None]):
         self.show_error(error, doing=event.worker.name)
 
     def show_error(self, error: errors.S3CredError, doing: str | None = None) -> None:
-        message = error.message
-        if doing:
-            message = f"While {doing}:\n\n{message}"
         # Several workers often fail for one reason (no credentials): say it once.
-        if message in self._errors_on_screen:
+        reason = error.message
+        if reason in self._errors_on_screen:
             return
-        self._errors_on_screen.add(message)
-        self.push_screen(ErrorModal(error_title(error), message), lambda _: self._errors_on_screen.discard(message))
+        self._errors_on_screen.add(reason)
+        message = f"While {doing}:\n\n{reason}" if doing else reason
+        self.push_screen(ErrorModal(error_title(error), message), lambda _: self._errors_on_screen.discard(reason))
 
     def action_help(self) -> None:
         from s3cred_tui.ui.screens.help import HelpScreen

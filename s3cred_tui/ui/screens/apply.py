@@ -40,11 +40,6 @@ STATUS_LOOK: dict[str, tuple[str, str, str]] = {
 }
 
 
-def item_title(item: Any) -> str:
-    """ApplyResult lists hold steps (with a title) or plain descriptions."""
-    return str(getattr(item, "title", item))
-
-
 ROLLBACK_STATUSES = ("rolling-back", "undone", "undo-failed")
 
 
@@ -68,6 +63,8 @@ def step_line(title: str, state: StepState, spinner_frame: int = 0) -> Text:
     line.append(title, style=style if status in ("failed", "undo-failed") else "")
     if status == "waiting":
         detail = f"{words} (retry {state.waits}): {state.message}"
+    elif status == "failed":
+        detail = f"failed: {state.message}" if state.message else words
     elif status == "running":
         detail = f"calling {state.message}…" if state.message else words
     elif status in ROLLBACK_STATUSES:
@@ -94,11 +91,11 @@ def outcome_text(result: ApplyResult) -> Text:
     if result.undone:
         text.append("\nRolled back (removed again):\n", style="bold")
         for item in result.undone:
-            text.append(f"  ↺ {item_title(item)}\n")
+            text.append(f"  ↺ {item}\n")
     if result.not_undone:
         text.append("\nCould NOT be undone — remove these by hand:\n", style="bold red")
         for item in result.not_undone:
-            text.append(f"  ✗ {item_title(item)}\n", style="red")
+            text.append(f"  ✗ {item}\n", style="red")
     elif not result.undone:
         text.append("\nNothing had been created, so there was nothing to roll back.\n")
     else:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from typing import Any
 from pathlib import Path
 
 from textual import on
@@ -156,6 +157,14 @@ def evaluate_form(form: FormState) -> FormOutcome:
     )
 
 
+def open_create_screen(app: Any, buckets: list[str] | tuple[str, ...] = (), prefix: str = "") -> bool:
+    """Open the create flow unless the app is read-only (then say why). True when opened."""
+    if not require_writable(app, "create credentials"):
+        return False
+    app.push_screen(CreateScreen(buckets=buckets, prefix=prefix))
+    return True
+
+
 class CreateScreen(CreateFlowScreen):
     """The form. `buckets` and `prefix` prefill it (from the bucket being browsed)."""
 
@@ -237,10 +246,14 @@ class CreateScreen(CreateFlowScreen):
 
     def on_mount(self) -> None:
         if not require_writable(self.app, "create credentials"):
-            self.call_later(self.app.pop_screen)
+            # Leave once mounted: popping a screen that is still mounting would strand its children.
+            self.call_after_refresh(self._leave_unopened)
             return
         self.refresh_outcome()
         self.query_one("#buckets", Input).focus()
+
+    def _leave_unopened(self) -> None:
+        self.dismiss()  # not awaited: a screen cannot await its own dismissal
 
     # -- reading the form ------------------------------------------------------------------
 

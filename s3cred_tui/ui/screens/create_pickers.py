@@ -94,6 +94,8 @@ class BucketPickerModal(ModalScreen[list[str] | None]):
         with self.app.batch_update():
             selection_list.clear_options()
             selection_list.add_options([(name, name, name in self.chosen) for name in shown])
+            if shown:
+                selection_list.highlighted = 0
         self._filter_summary = f"{len(self.names):,} buckets"
         if needle:
             self._filter_summary += f" · {len(matches):,} match"
@@ -105,6 +107,10 @@ class BucketPickerModal(ModalScreen[list[str] | None]):
 
     def _show_status(self) -> None:
         self.query_one("#bucket-status", Static).update(f"{self._filter_summary} · {len(self.chosen)} ticked")
+
+    @on(Input.Submitted, "#bucket-filter")
+    def _filter_done(self) -> None:
+        self.query_one("#bucket-list", SelectionList).focus()
 
     @on(SelectionList.SelectionToggled, "#bucket-list")
     def _toggled(self, event: SelectionList.SelectionToggled) -> None:
