@@ -14,6 +14,7 @@ from s3cred_tui.core.inventory import AttachedPolicy, GroupDetail, UserDetail, U
 from s3cred_tui.core.policies import policy_for
 from s3cred_tui.core.request import AccessLevel
 from s3cred_tui.core.session import AwsContext, SessionConfig
+from s3cred_tui.demo.seed import register_aws_managed_policies
 
 BUCKET = "reports"
 ACCOUNT = "123456789012"
@@ -123,8 +124,9 @@ def test_user_without_policies_has_no_access():
     assert result.read is not None and result.read.decision == "ImplicitDeny"
 
 
-@mock_aws(config={"iam": {"load_aws_managed_policies": True}})
+@mock_aws
 def test_fetch_boundary_documents_reads_aws_and_customer_managed_once_each():
+    register_aws_managed_policies()
     iam = boto3.client("iam", region_name="us-east-1")
     custom = iam.create_policy(PolicyName="boundary", PolicyDocument=json.dumps(S3_READ_ONLY_BOUNDARY))["Policy"]["Arn"]
     iam.create_policy_version(PolicyArn=custom, PolicyDocument=json.dumps(ADMIN), SetAsDefault=True)

@@ -15,6 +15,7 @@ HEADLESS_MODULES = [
     "s3cred_tui.core.apply",
     "s3cred_tui.core.simulate",
     "s3cred_tui.core.probe",
+    "s3cred_tui.core.access_map",
     "s3cred_tui.cli",
 ]
 

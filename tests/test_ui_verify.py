@@ -25,6 +25,7 @@ from s3cred_tui.core.credentials import Credentials
 from s3cred_tui.core.policies import policy_for
 from s3cred_tui.core.request import AccessLevel
 from s3cred_tui.core.session import AwsContext, SessionConfig
+from s3cred_tui.demo.seed import register_aws_managed_policies
 from s3cred_tui.ui.screens.probe import ProbeScreen
 from s3cred_tui.ui.widgets.access_map_panel import AccessMapPanel
 from s3cred_tui.ui.widgets.probe_panel import CONDITION_MARK, ProbePanel
@@ -422,8 +423,9 @@ def map_account():
 
 @pytest.fixture
 def map_account_with_aws_policies():
-    """As map_account, with AWS-managed policies (the S3 read-only boundary) loaded: ~1 s more."""
-    with mock_aws(config={"iam": {"load_aws_managed_policies": True}}):
+    """As map_account, with the AWS-managed S3 policies (the read-only boundary) present, as in AWS."""
+    with mock_aws():
+        register_aws_managed_policies()
         seed_access_map_account()
         yield
 
