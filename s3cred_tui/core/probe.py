@@ -73,7 +73,7 @@ class ProbeResult:
 class ProbeReport:
     results: list[ProbeResult] = field(default_factory=list)
     waited_seconds: float = 0.0
-    attempts: int = 0
+    attempts: int = 0  # requests until the new key was accepted
     cleanup_problems: list[str] = field(default_factory=list)
 
     @property
@@ -212,8 +212,14 @@ def run_probe(
 ) -> ProbeReport:
     """Run the matrix with `credentials`; `caller` (the person's own identity) finds keys and cleans up."""
     key_ctx = caller.for_keys(credentials.access_key_id, credentials.secret_access_key, credentials.session_token)
-    report = ProbeReport()
-    report.waited_seconds = wait_until_usable(key_ctx, timeout=timeout, sleep=sleep, clock=clock, on_wait=on_wait)
+    report = ProbeReport(attempts=1)
+
+    def count_wait(attempt: int, delay: float) -> None:
+        report.attempts = attempt + 1
+        if on_wait:
+            on_wait(attempt, delay)
+
+    report.waited_seconds = wait_until_usable(key_ctx, timeout=timeout, sleep=sleep, clock=clock, on_wait=count_wait)
     deadline = clock() + timeout
     s3 = key_ctx.s3
     written: list[tuple[str, str]] = []
