@@ -199,8 +199,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--buckets", type=int, required=True, help="buckets the account holds")
     parser.add_argument("--users", type=int, required=True, help="IAM users the account holds")
     parser.add_argument("--timeout", type=float, default=600.0, help="give up after this many seconds")
+    parser.add_argument("--profile", help="write a pyinstrument profile of the event-loop thread here (text)")
     args = parser.parse_args(argv)
-    result = asyncio.run(measure(args))
+    if args.profile:
+        from pyinstrument import Profiler  # a developer tool, not a dependency
+
+        profiler = Profiler(interval=0.001, async_mode="disabled")
+        profiler.start()
+        result = asyncio.run(measure(args))
+        profiler.stop()
+        with open(args.profile, "w", encoding="utf-8") as handle:
+            handle.write(profiler.output_text(unicode=True, color=False, show_all=False))
+    else:
+        result = asyncio.run(measure(args))
     result["exited"] = since_start()
     with open(args.out, "w", encoding="utf-8") as handle:
         json.dump(result, handle, indent=2)

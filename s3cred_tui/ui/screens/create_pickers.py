@@ -18,6 +18,7 @@ from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from s3cred_tui.core import inventory
+from s3cred_tui.ui.formatting import count
 from s3cred_tui.ui.screens.create_flow import error_text
 
 PICKER_CSS = Path(__file__).with_name("create_pickers.tcss")
@@ -48,7 +49,7 @@ class BucketPickerModal(ModalScreen[list[str] | None]):
         self.names: list[str] = []
         # Kept apart from the list widget, which only holds the filtered names.
         self.chosen: dict[str, None] = dict.fromkeys(selected)
-        self.loading = True
+        self.listing = True
         self._filter_summary = "Loading buckets…"
 
     def compose(self) -> ComposeResult:
@@ -79,7 +80,7 @@ class BucketPickerModal(ModalScreen[list[str] | None]):
         self._show_filtered()
 
     def _finish_loading(self) -> None:
-        self.loading = False
+        self.listing = False
         self._show_filtered()
 
     @on(Input.Changed, "#bucket-filter")
@@ -101,7 +102,7 @@ class BucketPickerModal(ModalScreen[list[str] | None]):
             self._filter_summary += f" · {len(matches):,} match"
         if len(matches) > len(shown):
             self._filter_summary += f" · first {len(shown):,} shown, type more to narrow"
-        if self.loading:
+        if self.listing:
             self._filter_summary += " · loading…"
         self._show_status()
 
@@ -124,7 +125,7 @@ class BucketPickerModal(ModalScreen[list[str] | None]):
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state is WorkerState.ERROR:
             event.stop()  # shown in the picker itself, not as a second error modal
-            self.loading = False
+            self.listing = False
             self.query_one("#bucket-status", Static).update(f"Could not list buckets: {error_text(event.worker.error)}")
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
@@ -185,22 +186,25 @@ class PrefixPickerModal(ModalScreen[str | None]):
     @work(thread=True, exclusive=True, exit_on_error=False, group="picker-prefixes")
     def load_prefixes(self, prefix: str) -> None:
         worker = get_current_worker()
-        found = 0
+        prefixes_found = objects_found = 0
         for page in inventory.iter_prefix_pages(self.app.aws, self.bucket, prefix):
             if worker.is_cancelled:
                 return
-            found += len(page.prefixes)
-            self.app.call_from_thread(self._add_prefixes, prefix, page.prefixes, found, page.is_last)
+            prefixes_found += len(page.prefixes)
+            objects_found += len(page.objects)
+            self.app.call_from_thread(
+                self._add_prefixes, prefix, page.prefixes, prefixes_found, objects_found, page.is_last
+            )
 
-    def _add_prefixes(self, prefix: str, prefixes: list[str], found: int, done: bool) -> None:
+    def _add_prefixes(self, prefix: str, prefixes: list[str], prefixes_found: int, objects_found: int, done: bool) -> None:
         if prefix != self.prefix:
             return  # a page from a level the person already left
         self.query_one("#prefix-list", OptionList).add_options(
             [Option(name[len(prefix):], id=f"p:{name}") for name in prefixes]
         )
-        status = f"{found:,} sub-prefixes" + ("" if done else " · loading…")
-        if done and not found:
-            status = "No sub-prefixes here."
+        status = count(prefixes_found, "sub-prefix", "sub-prefixes") + " · " + count(objects_found, "object") + " at this level"
+        if not done:
+            status += " · loading…"
         self.query_one("#prefix-status", Static).update(status)
 
     @on(OptionList.OptionSelected, "#prefix-list")
