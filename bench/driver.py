@@ -65,6 +65,11 @@ class StallMeter:
         self.samples.append((since_start(), max(0.0, self.loop.time() - self._due)))
         self._schedule()
 
+    def worst(self, count: int) -> list[dict[str, float]]:
+        """The longest stalls and when they ended (seconds since process start)."""
+        ranked = sorted(self.samples, key=lambda sample: sample[1], reverse=True)[:count]
+        return [{"at_s": round(at, 3), "ms": round(late * 1000, 1)} for at, late in ranked]
+
     def summary(self, start: float, end: float | None) -> dict[str, Any]:
         window = [late for at, late in self.samples if at >= start and (end is None or at <= end)]
         if not window:
@@ -181,6 +186,7 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
         result["stalls_while_listing"] = meter.summary(0.0, lists_done)
         result["stalls_until_details"] = meter.summary(0.0, marks["details_complete"])
         result["stalls_after_listing"] = meter.summary(lists_done or 0.0, marks["details_complete"])
+        result["worst_stalls"] = meter.worst(10)
         # Linux reports ru_maxrss in KiB.
         result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
         try:
@@ -209,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
         result = asyncio.run(measure(args))
         profiler.stop()
         with open(args.profile, "w", encoding="utf-8") as handle:
-            handle.write(profiler.output_text(unicode=True, color=False, show_all=False))
+            handle.write(profiler.output_text(unicode=True, color=False, show_all=True))
     else:
         result = asyncio.run(measure(args))
     result["exited"] = since_start()

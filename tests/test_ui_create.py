@@ -36,7 +36,7 @@ from s3cred_tui.ui.widgets.policy_preview import PolicyPreview
 BUCKET = "alpha-bucket"
 OTHER_BUCKET = "beta-bucket"
 USER = f"s3.read-only.{BUCKET}"
-SIZE = (120, 50)
+SIZE = (100, 40)
 
 
 @pytest.fixture
@@ -546,3 +546,54 @@ def test_clipboard_tool_gets_the_secret_on_stdin_not_argv(tmp_path):
     assert (tmp_path / "stdin.txt").read_text() == "the-secret-value"
     assert "the-secret-value" not in (tmp_path / "argv.txt").read_text()
     assert os.path.exists(tmp_path / "argv.txt")
+
+
+async def test_temporary_credentials_show_their_expiry(server_account):
+    server_account.client("s3").create_bucket(Bucket=BUCKET)
+    app = S3CredApp(server_account.config())
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_create(pilot)
+        await pilot.click("#kind-assume-role")
+        await set_input(pilot, screen, "#duration", "30m")
+        review_screen = await review(pilot)
+        plan_text = text(review_screen, "#review-plan")
+        assert "sts:AssumeRole" in plan_text
+        assert "30 min" in text(review_screen, "#review-summary")
+        apply_screen = await apply(pilot)
+        assert apply_screen.result is not None and apply_screen.result.ok, text(apply_screen, "#apply-outcome")
+        await pilot.press("enter")
+        await pilot.pause()
+        result = app.screen
+        assert isinstance(result, ResultScreen)
+        token = result.credentials.session_token
+        assert token and token not in text(result, "#session-token")
+        assert "hidden" in text(result, "#session-token")
+        assert text(result, "#expires").endswith("UTC")
+        await pilot.press("r")
+        assert text(result, "#session-token") == token
+
+
+async def test_a_plan_that_cannot_be_built_is_explained(account, monkeypatch):
+    from s3cred_tui.core.errors import AccessDenied
+    from s3cred_tui.ui.screens import review as review_module
+    from s3cred_tui.ui.screens.error import ErrorModal
+
+    def denied(*args, **kwargs):
+        raise AccessDenied("Access denied (iam:GetUser): not allowed", code="AccessDenied")
+
+    monkeypatch.setattr(review_module, "build_plan", denied)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_create(pilot)
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        modal = app.screen
+        assert isinstance(modal, ErrorModal)
+        assert modal.error_title == "Could not build the plan"
+        assert "iam:GetUser" in modal.error_message
+        await pilot.press("escape")
+        await pilot.pause()
+        review_screen = app.screen
+        assert isinstance(review_screen, ReviewScreen)
+        assert review_screen.query_one("#apply", Button).disabled
+        assert "nothing was changed" in text(review_screen, "#review-plan")

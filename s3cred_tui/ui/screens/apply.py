@@ -10,7 +10,6 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from rich.text import Text
 from textual import work
@@ -106,7 +105,7 @@ def outcome_text(result: ApplyResult) -> Text:
 class ApplyScreen(CreateFlowScreen):
     CSS_PATH = Path(__file__).with_name("apply.tcss")
     BINDINGS = [
-        Binding("escape", "leave", "Back", id="apply.back", tooltip="Cancel while running; otherwise leave this screen"),
+        Binding("escape", "leave", "Cancel / back", id="apply.back", tooltip="Cancel while running; otherwise leave this screen"),
     ]
     WORKER_ERROR_TITLES = {"apply": "Applying the plan failed"}
 

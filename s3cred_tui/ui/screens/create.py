@@ -20,7 +20,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Checkbox, Footer, Input, Label, RadioButton, RadioSet, Static, TextArea
 
 from s3cred_tui.core import policies, validation
-from s3cred_tui.core.errors import S3CredError, ValidationError
+from s3cred_tui.core.errors import ValidationError
 from s3cred_tui.core.request import AccessLevel, CredentialKind, CredentialRequest, PrefixMode
 from s3cred_tui.ui.guards import require_writable
 from s3cred_tui.ui.screens.create_flow import CreateFlowScreen
@@ -333,12 +333,8 @@ class CreateScreen(CreateFlowScreen):
             self.query_one(f"#{input_id}", Input).set_class(invalid, "-invalid")
 
     def _update_username_placeholder(self, request: CredentialRequest) -> None:
-        placeholder = "s3.read-only.BUCKET"
-        if request.buckets:
-            try:
-                placeholder = validation.default_user_name(request.buckets, request.access)
-            except S3CredError:
-                pass  # an invalid bucket name already has its own message
+        buckets = request.buckets or ("BUCKET",)
+        placeholder = validation.default_user_name(buckets, request.access)
         self.query_one("#username", Input).placeholder = f"{placeholder} (default)"
 
     # -- actions --------------------------------------------------------------------------

@@ -11,6 +11,7 @@ import asyncio
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -19,6 +20,7 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import DataTable, Input, LoadingIndicator, Static
+from textual.widgets.data_table import ColumnKey
 
 from s3cred_tui.ui.formatting import shown_of
 
@@ -84,6 +86,7 @@ class FilterTable(Vertical):
         self._shown: set[str] = set()
         self._filter = ""
         self._refilling = False
+        self._asked_width: dict[str, int] = {}
 
     def compose(self) -> ComposeResult:
         yield FilterInput(placeholder=self.placeholder, classes="filter-input")
@@ -145,6 +148,7 @@ class FilterTable(Vertical):
         self._keys.clear()
         self._cells.clear()
         self._shown.clear()
+        self._asked_width.clear()
         self.table.clear()
         self.error = ""
         self._update_status()
@@ -182,7 +186,31 @@ class FilterTable(Vertical):
         index = next(i for i, (name, _) in enumerate(self.columns) if name == column)
         cells[index] = value
         if key in self._shown:
-            self.table.update_cell(key, column, value, update_width=True)
+            self.table.update_cell(key, column, value, update_width=self._widens(column, value))
+
+    def _widens(self, column: str, value: Any) -> bool:
+        """Whether `value` is wider than its column so far.
+
+        DataTable re-measures every cell of a column when asked to fit a cell narrower
+        than the column (Textual 8.2): thousands of count/region updates made that
+        quadratic, stalling the event loop for seconds at 5,000 users. Columns only grow.
+        """
+        current = self.table.columns.get(ColumnKey(column))
+        if current is None:
+            return True
+        if isinstance(value, Text):
+            width = value.cell_len
+        elif isinstance(value, str):
+            width = Text.from_markup(value).cell_len
+        else:
+            width = cell_len(str(value))
+        # content_width only catches up when the table next idles; until then, cells already
+        # asked for count too, or one batch of updates would be re-measured cell by cell.
+        widest = max(current.content_width, self._asked_width.get(column, 0))
+        if width <= widest:
+            return False
+        self._asked_width[column] = width
+        return True
 
     def set_filter(self, text: str) -> None:
         if self.filter_input.value != text:
