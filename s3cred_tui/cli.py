@@ -44,6 +44,7 @@ from typing import IO, Any
 import botocore.exceptions
 
 from s3cred_tui.core.errors import S3CredError, ValidationError, translate
+from s3cred_tui.core.probe import AUTO
 from s3cred_tui.core.request import AccessLevel, CredentialKind, CredentialRequest, PrefixMode
 from s3cred_tui.core.session import AwsContext, SessionConfig
 
@@ -564,7 +565,7 @@ def _probe_created(ctx: AwsContext, request: CredentialRequest, creds: Any, time
     The credentials are already printed: a probe that fails or disagrees loses nothing.
     """
     try:
-        report, cancelled = _run_probe(ctx, creds, request.buckets, request.access, request.prefix, None, timeout)
+        report, cancelled = _run_probe(ctx, creds, request.buckets, request.access, request.prefix, AUTO, timeout)
     except S3CredError as exc:
         _progress(f"error: the probe could not run: {exc.message}")
         return EXIT_FAILED
@@ -790,8 +791,8 @@ def cmd_probe(ctx: AwsContext, args: argparse.Namespace) -> int:
     from s3cred_tui.core.validation import normalise_prefix, validate_bucket_name
 
     buckets = [validate_bucket_name(b) for b in args.buckets]
-    other = validate_bucket_name(args.other_bucket) if args.other_bucket else None
-    if other and other in buckets:
+    other = validate_bucket_name(args.other_bucket) if args.other_bucket else AUTO
+    if other in buckets:
         raise UsageError("--other-bucket must be a bucket the key should NOT reach; it is one of the probed buckets")
     prefix = normalise_prefix(args.prefix or "")
     credentials = _probe_credentials(args)
@@ -1112,7 +1113,7 @@ def build_parser() -> argparse.ArgumentParser:
     access.add_argument("--read-only", action="store_true", help="the key should read and list only")
     access.add_argument("--write-only", action="store_true", help="the key should upload only")
     sub.add_argument("--prefix", default="", help="the key should be limited to this prefix ('reports' means 'reports/')")
-    sub.add_argument("--other-bucket", metavar="BUCKET", help="also check that the key cannot reach this bucket")
+    sub.add_argument("--other-bucket", metavar="BUCKET", help="check that the key cannot reach this bucket (default: another bucket of the account)")
     keys = sub.add_argument_group("the key to probe")
     keys.add_argument(
         "--credentials-file",

@@ -32,6 +32,7 @@ from s3cred_tui.ui.screens.create_pickers import BucketPickerModal, PrefixPicker
 from s3cred_tui.ui.screens.result import ResultScreen
 from s3cred_tui.ui.screens.review import ReviewScreen
 from s3cred_tui.ui.widgets.policy_preview import PolicyPreview
+from s3cred_tui.ui.widgets.probe_panel import ProbePanel
 
 BUCKET = "alpha-bucket"
 OTHER_BUCKET = "beta-bucket"
@@ -597,3 +598,35 @@ async def test_a_plan_that_cannot_be_built_is_explained(account, monkeypatch):
         assert isinstance(review_screen, ReviewScreen)
         assert review_screen.query_one("#apply", Button).disabled
         assert "nothing was changed" in text(review_screen, "#review-plan")
+
+
+async def test_result_screen_probes_the_new_key(server_account):
+    """Create a prefixed read-only key, then the result screen proves its scope with real requests."""
+    s3 = server_account.client("s3")
+    for bucket in (BUCKET, OTHER_BUCKET):
+        s3.create_bucket(Bucket=bucket)
+    s3.put_object(Bucket=BUCKET, Key="reports/2024/a.csv", Body=b"data")
+    s3.put_object(Bucket=BUCKET, Key="raw/x.bin", Body=b"data")
+    server_account.enforce()
+    try:
+        app = S3CredApp(server_account.config())
+        async with app.run_test(size=SIZE) as pilot:
+            await open_create(pilot, prefix="reports/")
+            await review(pilot)
+            apply_screen = await apply(pilot)
+            assert apply_screen.result is not None and apply_screen.result.ok, text(apply_screen, "#apply-outcome")
+            await pilot.press("enter")
+            await settle(pilot)
+            result = app.screen
+            assert isinstance(result, ResultScreen)
+            panel = result.query_one(ProbePanel)
+            await settle(pilot)
+            report = panel.report
+    finally:
+        server_account.enforce(False)
+    assert report is not None and report.results
+    assert {r.case.where for r in report.results} >= {"inside", "outside", "other-bucket"}
+    for row in report.results:
+        # moto ignores the s3:prefix Condition, so only those rows may disagree here.
+        assert row.agrees or row.case.decided_by_condition, row
+    assert {o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET)["Contents"]} == {"reports/2024/a.csv", "raw/x.bin"}

@@ -123,7 +123,8 @@ def test_result_masked(account, snap_compare):
             session_token="FwoGZXIvYXdzEXAMPLETOKEN" * 8,
             expiration=datetime(2030, 1, 2, 3, 4, tzinfo=timezone.utc),
         )
-        pilot.app.push_screen(ResultScreen(credentials, plan))
+        # The probe panel is shown ready to run: its live rows name unique temporary keys.
+        pilot.app.push_screen(ResultScreen(credentials, plan, autostart_probe=False))
         await settle(pilot)
 
     assert snap_compare(make_app(), terminal_size=SIZE, run_before=show)

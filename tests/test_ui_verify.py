@@ -187,12 +187,16 @@ async def test_probe_panel_shows_the_wait_for_a_new_key(seeded, monkeypatch):
     calls = _refuse_first_calls(monkeypatch, refusals=2)
     statuses: list[str] = []
     app = Host(lambda: ProbePanel(creds, [BUCKET], AccessLevel.READ_WRITE, ""), seeded.config())
-    async with app.run_test(size=SIZE) as pilot:
-        panel = app.query_one(ProbePanel)
-        original = panel._status
-        monkeypatch.setattr(panel, "_status", lambda text: (statuses.append(str(text)), original(text)))
-        await settle(pilot)
-        final = text_of(panel.query_one("#probe-status", Static))
+    seeded.enforce()
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            panel = app.query_one(ProbePanel)
+            original = panel._status
+            monkeypatch.setattr(panel, "_status", lambda text: (statuses.append(str(text)), original(text)))
+            await settle(pilot)
+            final = text_of(panel.query_one("#probe-status", Static))
+    finally:
+        seeded.enforce(False)
     assert len(calls) == 3
     waits = [s for s in statuses if s.startswith("Waiting for AWS to accept the new key")]
     assert waits and "attempt 1 refused, next try in 0.2 s" in waits[0]

@@ -168,6 +168,18 @@ def wait_until_usable(
         delay = min(delay * 2, 3.0)
 
 
+AUTO = "auto"
+
+
+def pick_other_bucket(caller: AwsContext, buckets: Sequence[str]) -> str | None:
+    """A bucket of the account that the key was not given, to prove it cannot reach it."""
+    try:
+        listing = caller.s3.list_buckets(MaxBuckets=100)
+    except Exception:  # probing other buckets is a bonus; the caller may not list buckets
+        return None
+    return next((b["Name"] for b in listing.get("Buckets", []) if b["Name"] not in buckets), None)
+
+
 def _find_object(caller: AwsContext, bucket: str, prefix: str, avoid_prefix: str | None = None) -> str | None:
     """An existing key under `prefix`, looked up with the caller's own identity (nothing is downloaded)."""
     paginator = caller.s3.get_paginator("list_objects_v2")
@@ -202,7 +214,7 @@ def run_probe(
     access: AccessLevel | str,
     prefix: str = "",
     *,
-    other_bucket: str | None = None,
+    other_bucket: str | None = AUTO,
     on_result: Callable[[ProbeResult], None] | None = None,
     on_wait: Callable[[int, float], None] | None = None,
     is_cancelled: Callable[[], bool] = lambda: False,
@@ -210,7 +222,12 @@ def run_probe(
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
 ) -> ProbeReport:
-    """Run the matrix with `credentials`; `caller` (the person's own identity) finds keys and cleans up."""
+    """Run the matrix with `credentials`; `caller` (the person's own identity) finds keys and cleans up.
+
+    `other_bucket` is a bucket the key must not reach: AUTO picks one of the account's, None skips it.
+    """
+    if other_bucket == AUTO:
+        other_bucket = pick_other_bucket(caller, buckets)
     key_ctx = caller.for_keys(credentials.access_key_id, credentials.secret_access_key, credentials.session_token)
     report = ProbeReport(attempts=1)
 

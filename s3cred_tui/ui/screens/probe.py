@@ -22,6 +22,7 @@ from textual.widgets import Button, Footer, Input, Label, Select, Static
 
 from s3cred_tui.core.credentials import Credentials
 from s3cred_tui.core.errors import ValidationError
+from s3cred_tui.core.probe import AUTO
 from s3cred_tui.core.request import AccessLevel, PrefixMode
 from s3cred_tui.core.validation import normalise_prefix, validate_bucket_name
 from s3cred_tui.ui.widgets.probe_panel import ProbePanel
@@ -67,7 +68,7 @@ class ProbeScreen(Screen[None]):
         access: AccessLevel | str = AccessLevel.READ_ONLY,
         prefix: str = "",
         *,
-        other_bucket: str | None = None,
+        other_bucket: str | None = AUTO,
     ) -> None:
         super().__init__()
         self.prefill_key_id = access_key_id

@@ -12,16 +12,18 @@ from pathlib import Path
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Grid, Horizontal, Vertical
+from textual.containers import Grid, Horizontal, VerticalScroll
 from textual.widgets import Button, Footer, Label, Static
 
 from s3cred_tui.core import credentials as formats
 from s3cred_tui.core.credentials import Credentials
 from s3cred_tui.core.plan import Plan
+from s3cred_tui.core.request import AccessLevel, PrefixMode
 from s3cred_tui.ui.clipboard import copy_and_notify
 from s3cred_tui.ui.formatting import date
 from s3cred_tui.ui.screens.confirm import ConfirmModal
 from s3cred_tui.ui.screens.create_flow import CreateFlowScreen, close_create_flow
+from s3cred_tui.ui.widgets.probe_panel import ProbePanel
 
 SHOWN_ONCE_WARNING = (
     "⚠ The secret access key is shown only now. AWS cannot show it again: copy it somewhere safe "
@@ -57,15 +59,16 @@ class ResultScreen(CreateFlowScreen):
         Binding("escape", "done", "Done", id="result.done", tooltip="Leave (asks first: the secret cannot be shown again)"),
     ]
 
-    def __init__(self, credentials: Credentials, plan: Plan) -> None:
+    def __init__(self, credentials: Credentials, plan: Plan, *, autostart_probe: bool = True) -> None:
         super().__init__()
         self.credentials = credentials
         self.plan = plan
+        self.autostart_probe = autostart_probe
         self.revealed = False
 
     def compose(self) -> ComposeResult:
         creds = self.credentials
-        with Vertical(id="result-main"):
+        with VerticalScroll(id="result-main"):
             yield Label("Your new credentials", id="result-title")
             yield Static(SHOWN_ONCE_WARNING, id="result-warning", markup=False)
             with Grid(id="result-fields"):
@@ -93,6 +96,19 @@ class ResultScreen(CreateFlowScreen):
                 yield Button("Copy JSON", id="copy-json", tooltip="Copy the keys as JSON (j)")
                 yield Button("Copy credential_process", id="copy-process", tooltip="Copy credential_process JSON (p)")
                 yield Button("Done", id="done", variant="primary", tooltip="Leave this screen (Esc)")
+            request = self.plan.request
+            if request.access is AccessLevel.CUSTOM or request.prefix_mode is PrefixMode.PATTERN:
+                # The probe compares against an access level and a literal prefix; neither exists here.
+                yield Static(
+                    "The live probe needs an access level and a plain prefix to compare against; "
+                    "for a custom policy or a wildcard pattern, check it with Simulate instead.",
+                    id="probe-unavailable",
+                    markup=False,
+                )
+            else:
+                yield ProbePanel(
+                    creds, request.buckets, request.access, request.prefix, autostart=self.autostart_probe, id="result-probe"
+                )
         yield Footer()
 
     def on_mount(self) -> None:

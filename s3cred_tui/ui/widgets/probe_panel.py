@@ -27,7 +27,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from s3cred_tui.core.credentials import Credentials
 from s3cred_tui.core.errors import Cancelled
-from s3cred_tui.core.probe import ProbeReport, ProbeResult, run_probe
+from s3cred_tui.core.probe import AUTO, ProbeReport, ProbeResult, run_probe
 from s3cred_tui.core.request import AccessLevel
 from s3cred_tui.ui.guards import require_writable
 from s3cred_tui.ui.widgets.worker_reporting import ForwardWorkerStates
@@ -155,7 +155,7 @@ class ProbePanel(ForwardWorkerStates, Vertical):
         access: AccessLevel | str,
         prefix: str = "",
         *,
-        other_bucket: str | None = None,
+        other_bucket: str | None = AUTO,
         autostart: bool = True,
         timeout: float = 30.0,
         id: str | None = None,
