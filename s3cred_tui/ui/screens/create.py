@@ -27,6 +27,7 @@ from s3cred_tui.ui.screens.create_flow import CreateFlowScreen
 from s3cred_tui.ui.screens.create_pickers import BucketPickerModal, PrefixPickerModal
 from s3cred_tui.ui.widgets.policy_json import PolicyJsonArea
 from s3cred_tui.ui.widgets.policy_preview import PolicyPreview
+from s3cred_tui.ui.widgets.simulate_panel import SimulatePanel
 
 PREFIX_MODE_HELP = {
     PrefixMode.PLAIN: "Plain: a folder-like prefix; * and ? are refused so nothing matches by accident.",
@@ -184,6 +185,7 @@ class CreateScreen(CreateFlowScreen):
         self.initial_buckets = list(buckets)
         self.initial_prefix = prefix
         self.outcome: FormOutcome | None = None
+        self._simulated_target: tuple[str, str] | None = None
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="create-body"):
@@ -242,6 +244,7 @@ class CreateScreen(CreateFlowScreen):
             with Vertical(id="create-side"):
                 yield PolicyPreview(id="preview")
                 yield Static("", id="error-policy", classes="field-error", markup=False)
+                yield SimulatePanel(title="Simulate a request against this policy (offline)", id="simulate")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -308,7 +311,21 @@ class CreateScreen(CreateFlowScreen):
             preview.show_unavailable(outcome.preview_note)
         else:
             preview.show_policy(outcome.policy_text, outcome.policy_size, outcome.policy_limit, outcome.policy_limit_label)
+        self._update_simulation(outcome)
         self.query_one("#review", Button).disabled = not outcome.ok
+
+    def _update_simulation(self, outcome: FormOutcome) -> None:
+        """Keep the simulator on the previewed policy; move its bucket/key only when the form's do."""
+        if outcome.policy_text is None:
+            return
+        target = (outcome.request.buckets[0] if outcome.request.buckets else "", outcome.request.prefix)
+        moved = target != self._simulated_target
+        self._simulated_target = target
+        self.query_one(SimulatePanel).set_policies(
+            [("preview", json.loads(outcome.policy_text))],
+            bucket=target[0] if moved else None,
+            key=target[1] if moved else None,
+        )
 
     def _show_problems(self, problems: tuple[ValidationError, ...]) -> None:
         custom = self.form_state().access is AccessLevel.CUSTOM

@@ -33,15 +33,22 @@ def policy_text(document: dict | None) -> str:
 
 
 def owned_summary(detail: Any) -> str:
-    """What deleting the user takes with it, in plain words."""
-    parts = [
-        formatting.count(len(detail.access_keys), "access key"),
-        formatting.count(len(detail.inline_policies), "inline policy", "inline policies"),
-        formatting.count(len(detail.attached_policies), "attached managed policy", "attached managed policies")
-        + " (detached, not deleted)",
-        formatting.count(len(detail.groups), "group membership"),
-    ]
-    return ", ".join(parts)
+    """What deleting the user takes with it, in plain words (only what it really has)."""
+    parts = []
+    if detail.access_keys:
+        parts.append(formatting.count(len(detail.access_keys), "access key"))
+    if detail.inline_policies:
+        parts.append(formatting.count(len(detail.inline_policies), "inline policy", "inline policies"))
+    if detail.attached_policies:
+        parts.append(
+            formatting.count(len(detail.attached_policies), "attached managed policy", "attached managed policies")
+            + " (detached, not deleted)"
+        )
+    if detail.groups:
+        parts.append(formatting.count(len(detail.groups), "group membership"))
+    if not parts:
+        return "the user alone: it has no keys, policies or groups"
+    return ", ".join(parts[:-1]) + (" and " if len(parts) > 1 else "") + parts[-1]
 
 
 class DeletedUserModal(ModalScreen[None]):

@@ -27,7 +27,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Input, Label, Select, Static
 
 from s3cred_tui.core.errors import S3CredError
-from s3cred_tui.core.simulate import Decision, PolicyError, RequestContext, evaluate
+from s3cred_tui.core.simulate import S3_PROBE_KEY, Decision, PolicyError, RequestContext, evaluate
 
 # (operation id, menu label, action); None is "type any action".
 OPERATIONS: tuple[tuple[str, str, str | None], ...] = (
@@ -71,7 +71,8 @@ def request_for(operation: str, typed_action: str, bucket: str, key: str, princi
 
     Listing asks about the bucket with `s3:prefix` set to `key`, as an S3 client listing that
     folder would; object operations ask about `bucket/key`. A typed action without a service
-    prefix is taken as an S3 action; a bucket-level S3 action (or an empty key) asks about the bucket.
+    prefix is taken as an S3 action; a bucket-level S3 action asks about the bucket; an object
+    action on an empty key or a folder (`reports/`) asks about a key inside it.
     """
     action = _ACTIONS.get(operation) or typed_action.strip()
     if action and ":" not in action:
@@ -81,7 +82,13 @@ def request_for(operation: str, typed_action: str, bucket: str, key: str, princi
     context: dict[str, Any] = {}
     if action.lower().startswith("s3:listbucket"):
         context["s3:prefix"] = key
-    resource = bucket_arn if is_bucket_action or not key else f"{bucket_arn}/{key}"
+    if is_bucket_action:
+        resource = bucket_arn
+    elif not key or key.endswith("/"):
+        # An object action on a folder means "on a key inside it", as the access map asks.
+        resource = f"{bucket_arn}/{key}{S3_PROBE_KEY}"
+    else:
+        resource = f"{bucket_arn}/{key}"
     return RequestContext(action, resource, context, principal_arn)
 
 
