@@ -21,7 +21,8 @@ from s3cred_tui.demo.account import start_demo  # noqa: E402
 from s3cred_tui.ui.app import S3CredApp  # noqa: E402
 
 SIZE = (140, 42)
-BUCKET = "acme-analytics-staging"
+BUCKET = "acme-data-lake"
+PREFIX = "reports/"
 USER = "analytics-reader"
 
 
@@ -76,9 +77,11 @@ async def drive(app: S3CredApp, out: Path) -> None:
         await pilot.press("enter")
         await wait_for_screen(pilot, "BucketScreen")
         tree = app.screen.prefix_tree
-        if tree.root.children:
-            tree.root.children[0].expand()
-            tree.move_cursor(tree.root.children[0])
+        for node in tree.root.children:
+            if getattr(node.data, "prefix", None) == PREFIX:
+                node.expand()
+                await settle(pilot)
+                tree.move_cursor(node)
         await settle(pilot)
 
     async def user_detail(pilot: Pilot) -> None:
@@ -104,20 +107,25 @@ async def drive(app: S3CredApp, out: Path) -> None:
 
     async def create_form(pilot: Pilot) -> None:
         await pilot.press("escape")
-        app.account_screen().open_create([BUCKET], "reports/")
+        app.account_screen().open_create([BUCKET], PREFIX)
         await wait_for_screen(pilot, "CreateScreen")
 
     async def review_plan(pilot: Pilot) -> None:
         await pilot.press("ctrl+r")
         await wait_for_screen(pilot, "ReviewScreen")
 
-    async def apply_result(pilot: Pilot) -> None:
+    async def apply_progress(pilot: Pilot) -> None:
         await pilot.press("ctrl+a")
+        await wait_for_screen(pilot, "ApplyScreen")
         for _ in range(600):
-            if type(app.screen).__name__ in ("ResultScreen", "ErrorModal"):
+            if app.screen.query("#show") and app.screen.query_one("#show").display:
                 break
             await pilot.pause(0.05)
         await settle(pilot)
+
+    async def result(pilot: Pilot) -> None:
+        await pilot.click("#show")
+        await wait_for_screen(pilot, "ResultScreen")
 
     steps = [
         ("account-buckets", account_buckets),
@@ -130,7 +138,8 @@ async def drive(app: S3CredApp, out: Path) -> None:
         ("command-palette", command_palette),
         ("create", create_form),
         ("review", review_plan),
-        ("result", apply_result),
+        ("apply", apply_progress),
+        ("result", result),
     ]
     async with app.run_test(size=SIZE) as pilot:
         for name, step in steps:

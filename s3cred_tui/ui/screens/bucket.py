@@ -277,7 +277,7 @@ class BucketScreen(ForwardWorkerStates, Screen[None]):
                 table.add_row(name, via, key=name)
         found = formatting.count(table.row_count, "user")
         if message.done:
-            text = f"{found} of {message.scanned:,} checked. Bucket policies are not included."
+            text = f"{found} of {message.scanned:,} checked · identity policies only"
         else:
             text = f"{found} so far, {message.scanned:,} checked…"
         self.query_one("#referencing-status", Static).update(text)
