@@ -332,16 +332,20 @@ def cmd_list_user_policies(ctx: AwsContext, args: argparse.Namespace) -> int:
     return _stream(args, pages(), USER_POLICY_FIELDS)
 
 
-def _read_json_file(path: str, what: str) -> Any:
-    field = "policy"
+def _read_text(path: str, field: str, what: str) -> str:
+    """A file's text, or standard input for `-`; an unreadable file is a one-line ValidationError."""
     try:
         if path == "-":
-            text = sys.stdin.read()
-        else:
-            with open(path, encoding="utf-8") as handle:
-                text = handle.read()
+            return sys.stdin.read()
+        with open(path, encoding="utf-8") as handle:
+            return handle.read()
     except OSError as exc:
         raise ValidationError(field, f"Cannot read {what} file {path!r}: {exc.strerror or exc}.") from None
+
+
+def _read_json_file(path: str, what: str) -> Any:
+    field = "policy"
+    text = _read_text(path, field, what)
     try:
         return json.loads(text)
     except ValueError as exc:
@@ -691,14 +695,7 @@ def _credentials_from_document(document: Any, source: str) -> Any:
 
 def _read_credentials_file(path: str) -> Any:
     source = "standard input" if path == "-" else f"Credentials file {path!r}"
-    try:
-        if path == "-":
-            text = sys.stdin.read()
-        else:
-            with open(path, encoding="utf-8") as handle:
-                text = handle.read()
-    except OSError as exc:
-        raise ValidationError("credentials", f"Cannot read credentials file {path!r}: {exc.strerror or exc}.") from None
+    text = _read_text(path, "credentials", "credentials")
     try:
         document = json.loads(text)
     except ValueError:
