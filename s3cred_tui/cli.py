@@ -1202,14 +1202,15 @@ def _run(args: argparse.Namespace) -> int:
         config = _session_config(args)
         demo_note = None
         if args.demo:
+            from s3cred_tui.demo.account import start_demo
+
+            _progress("Starting the demo account (an in-process moto server)...")
             try:
-                from s3cred_tui.demo.account import start_demo
+                demo = stack.enter_context(start_demo())
             except ImportError as exc:
                 raise S3CredError(
                     f"The demo account needs moto ({exc.name} is missing): pip install 's3cred-tui[demo]'"
                 ) from None
-            _progress("Starting the demo account (an in-process moto server)...")
-            demo = stack.enter_context(start_demo())
             config = replace(demo.config, region=args.region or demo.config.region)
             demo_note = demo.note
         if not args.command:

@@ -667,3 +667,14 @@ def test_bare_demo_runs_the_app_against_the_running_demo(fake_app, capsys):
     assert call["identity"] == "demo-admin"
     assert call["read_only"] is True
     assert call["config"].endpoint_url in call["demo_note"]
+
+
+def test_demo_without_moto_says_which_extra_to_install(monkeypatch, capsys):
+    # An install without the `demo` extra has no moto: the demo must say so in one line.
+    monkeypatch.setitem(sys.modules, "moto", None)
+    monkeypatch.setitem(sys.modules, "moto.server", None)
+    code = cli.main(["--demo", "whoami"])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "pip install 's3cred-tui[demo]'" in err
+    assert "Traceback" not in err

@@ -1,4 +1,8 @@
-"""One bucket: its prefixes, loaded a level at a time, and the users whose policies reach it."""
+"""One bucket: its prefixes, loaded a level at a time, and who can do what at the highlighted one.
+
+The access map on the right owns the reading of IAM users and policies (one worker, one
+result); moving through the prefix tree only re-evaluates it at the new prefix, offline.
+"""
 
 from __future__ import annotations
 
@@ -13,14 +17,15 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static, Tree
+from textual.widgets import DataTable, Footer, Input, Static, Tree
 from textual.widgets.tree import TreeNode
 from textual.worker import get_current_worker
 
 from s3cred_tui.core.errors import S3CredError
 from s3cred_tui.ui import formatting
 from s3cred_tui.ui.guards import require_writable
-from s3cred_tui.ui.messages import PrefixPageLoaded, ReferencingUsers
+from s3cred_tui.ui.messages import PrefixPageLoaded
+from s3cred_tui.ui.widgets.access_map_panel import AccessMapPanel
 from s3cred_tui.ui.widgets.worker_reporting import ForwardWorkerStates
 
 # One S3 page of keys per expand; "load more…" fetches the next.
@@ -61,6 +66,20 @@ def object_label(key: str, parent_prefix: str, size_bytes: int) -> Text:
     return Text.assemble((name, ""), ("  ", ""), (formatting.size(size_bytes), "dim"))
 
 
+def prefix_of(node: TreeNode[Any] | None) -> str:
+    """The prefix a tree node stands for: its own, or its folder's for an object or "load more…"."""
+    if node is None:
+        return ""
+    data = node.data
+    if isinstance(data, PrefixData):
+        return data.prefix
+    if isinstance(data, MoreData):
+        return data.parent.prefix
+    if isinstance(data, ObjectData) and node.parent is not None and isinstance(node.parent.data, PrefixData):
+        return node.parent.data.prefix
+    return ""
+
+
 class BucketScreen(ForwardWorkerStates, Screen[None]):
     CSS_PATH = Path(__file__).with_name("bucket.tcss")
     BINDINGS = [
@@ -72,8 +91,14 @@ class BucketScreen(ForwardWorkerStates, Screen[None]):
             id="bucket.create",
             tooltip="Credentials for this bucket, limited to the highlighted prefix",
         ),
-        Binding("r", "refresh", "Refresh", id="bucket.refresh", tooltip="Reload prefixes and users from AWS"),
-        Binding("u", "focus_users", "Users", id="bucket.users", tooltip="Move to the list of users that reach this bucket"),
+        Binding("r", "refresh", "Refresh", id="bucket.refresh", tooltip="Reload prefixes, users and policies from AWS"),
+        Binding(
+            "u",
+            "focus_users",
+            "Access map",
+            id="bucket.users",
+            tooltip="Move to the access map: who can list, read, write and delete at the highlighted prefix",
+        ),
     ]
 
     def __init__(self, bucket: str, region: str | None = None) -> None:
@@ -93,14 +118,8 @@ class BucketScreen(ForwardWorkerStates, Screen[None]):
                 tree.guide_depth = 3
                 yield tree
                 yield Static("", id="prefix-stats")
-            # The side column holds panels about who can reach the bucket.
             with Vertical(id="bucket-side"):
-                yield Static("Users whose policies reach this bucket", classes="section-title")
-                table: DataTable[Any] = DataTable(cursor_type="row", id="referencing-users")
-                table.add_column("User", key="user")
-                table.add_column("Through", key="via")
-                yield table
-                yield Static("", id="referencing-status")
+                yield AccessMapPanel(self.bucket, id="access-map")
         yield Footer()
 
     def _title_text(self) -> Text:
@@ -109,23 +128,32 @@ class BucketScreen(ForwardWorkerStates, Screen[None]):
             (self.bucket, "bold"),
             ("   Region ", "dim"),
             (self.bucket_region or "…", ""),
-            ("   Enter expands a prefix · c creates credentials for the highlighted prefix", "dim"),
+            ("   Enter expands a prefix · the access map follows the highlighted one · c creates credentials", "dim"),
         )
 
     def on_mount(self) -> None:
-        self.action_refresh()
+        # The access map starts its own (single) read of IAM when it is mounted.
+        self._reload_prefixes()
 
     @property
     def prefix_tree(self) -> Tree[Any]:
         return self.query_one("#prefix-tree", Tree)
 
+    @property
+    def access_map(self) -> AccessMapPanel:
+        return self.query_one("#access-map", AccessMapPanel)
+
     def action_back(self) -> None:
         self.app.pop_screen()
 
     def action_focus_users(self) -> None:
-        self.query_one("#referencing-users", DataTable).focus()
+        self.access_map.query_one("#map-table", DataTable).focus()
 
     def action_refresh(self) -> None:
+        self._reload_prefixes()
+        self.access_map.load()
+
+    def _reload_prefixes(self) -> None:
         tree = self.prefix_tree
         tree.reset(Text(self.bucket, style="bold"), PrefixData(""))
         self.objects_loaded = self.bytes_loaded = self.prefixes_loaded = 0
@@ -133,23 +161,14 @@ class BucketScreen(ForwardWorkerStates, Screen[None]):
         tree.focus()
         self.load_page(tree.root)
         tree.root.expand()
-        table = self.query_one("#referencing-users", DataTable)
-        table.clear()
-        self.query_one("#referencing-status", Static).update("Reading IAM policies…")
-        self.find_referencing_users()
 
     def highlighted_prefix(self) -> str:
-        node = self.prefix_tree.cursor_node
-        if node is None:
-            return ""
-        data = node.data
-        if isinstance(data, PrefixData):
-            return data.prefix
-        if isinstance(data, MoreData):
-            return data.parent.prefix
-        if isinstance(data, ObjectData) and node.parent is not None and isinstance(node.parent.data, PrefixData):
-            return node.parent.data.prefix
-        return ""
+        return prefix_of(self.prefix_tree.cursor_node)
+
+    @on(Tree.NodeHighlighted, "#prefix-tree")
+    def _highlighted(self, event: Tree.NodeHighlighted[Any]) -> None:
+        # Setting the map's prefix field re-evaluates from memory; no AWS call.
+        self.access_map.query_one("#map-prefix", Input).value = prefix_of(event.node)
 
     def action_create(self) -> None:
         from s3cred_tui.ui.screens.create import CreateScreen
@@ -250,48 +269,12 @@ class BucketScreen(ForwardWorkerStates, Screen[None]):
             f"{formatting.size(self.bytes_loaded)}, {formatting.count(self.prefixes_loaded, 'prefix', 'prefixes')}"
         )
 
-    # -- users ------------------------------------------------------------------------------
+    # -- access map ----------------------------------------------------------------------
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="referencing", name="reading IAM policies")
-    def find_referencing_users(self) -> None:
-        from s3cred_tui.core.inventory import document_references_bucket, iter_authorization_details
-
-        worker = get_current_worker()
-        scanned = 0
-        for page in iter_authorization_details(self.app.aws):  # type: ignore[attr-defined]
-            if worker.is_cancelled:
-                return
-            scanned += len(page)
-            found = []
-            for detail in page:
-                via = [where for where, doc in detail.policy_documents() if document_references_bucket(doc, self.bucket)]
-                if via:
-                    found.append((detail.name, ", ".join(via)))
-            self.post_message(ReferencingUsers(found, done=False, scanned=scanned))
-        self.post_message(ReferencingUsers([], done=True, scanned=scanned))
-
-    def on_referencing_users(self, message: ReferencingUsers) -> None:
-        table = self.query_one("#referencing-users", DataTable)
-        for name, via in message.names:
-            if name not in table.rows:
-                table.add_row(name, via, key=name)
-        found = formatting.count(table.row_count, "user")
-        if message.done:
-            text = f"{found} of {message.scanned:,} checked · identity policies only"
-        else:
-            text = f"{found} so far, {message.scanned:,} checked…"
-        self.query_one("#referencing-status", Static).update(text)
-
-    @on(DataTable.RowSelected, "#referencing-users")
+    @on(DataTable.RowSelected, "#map-table")
     def _open_user(self, event: DataTable.RowSelected) -> None:
         from s3cred_tui.ui.screens.user import UserScreen
 
+        event.stop()
         if event.row_key.value:
             self.app.push_screen(UserScreen(event.row_key.value))
-
-    def worker_state_changed(self, worker: Any) -> None:
-        from textual.worker import WorkerState
-
-        if worker.group == "referencing" and worker.state is WorkerState.ERROR:
-            status = self.query_one("#referencing-status", Static)
-            status.update(Text(f"Could not read IAM policies: {getattr(worker.error, 'message', worker.error)}", style="red"))
