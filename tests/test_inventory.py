@@ -319,6 +319,28 @@ def test_user_counts_concurrently_with_errors_returned(populated):
     assert isinstance(counts["ghost"], NotFound)
 
 
+def test_policy_counts_come_from_one_paginated_call_and_save_per_user_calls(populated):
+    ctx, _arn, _key = populated
+    counts = inventory.user_policy_counts(ctx)
+    assert counts["reader"] == inventory.PolicyCounts(inline_policies=1, attached_policies=1, groups=1)
+    assert counts["nobody"] == inventory.PolicyCounts(0, 0, 0)
+
+    calls: list[str] = []
+    ctx.iam.meta.events.register("before-call.iam.*", lambda model, **_: calls.append(model.name))
+    both = user_counts(ctx, ["reader", "nobody"], policy_counts=counts)
+    assert both["reader"] == inventory.UserCounts(access_keys=1, inline_policies=1, attached_policies=1, groups=1)
+    assert both["nobody"] == inventory.UserCounts(0, 0, 0, 0)
+    # With the policy counts known, each user costs one call: its access keys.
+    assert sorted(calls) == ["ListAccessKeys", "ListAccessKeys"]
+
+
+def test_first_bucket_page_is_small_so_a_screen_shows_something_at_once():
+    s3 = FakeS3([f"b{i:04d}" for i in range(1200)])
+    pages = iter_bucket_pages(FakeContext(s3), page_size=1000, first_page_size=100)
+    assert [len(p) for p in pages] == [100, 1000, 100]
+    assert [c.get("MaxBuckets") for c in s3.calls] == [100, 1000, 1000]
+
+
 def test_authorization_details_resolve_groups_and_managed_documents(populated):
     ctx, arn, _key = populated
     pages = list(iter_authorization_details(ctx, page_size=1))

@@ -6,14 +6,15 @@ asks AWS for more than one page ahead of its consumer.
 
 Public API:
 - `Identity`, `whoami(ctx, resolve_role_path=True) -> Identity`
-- `BucketSummary`, `iter_bucket_pages(ctx, page_size=1000)`
+- `BucketSummary`, `iter_bucket_pages(ctx, page_size=1000, first_page_size=100)`
 - `bucket_regions(ctx, names, max_workers=16) -> dict[str, str | S3CredError]`
 - `region_from_location(constraint) -> str`
 - `ObjectSummary`, `PrefixPage`, `iter_prefix_pages(ctx, bucket, prefix="", page_size=1000, region=None)`
 - `UserSummary`, `iter_user_pages(ctx, page_size=100)`
 - `AttachedPolicy`, `GroupDetail`, `AccessKeyInfo`, `UserDetail`, `user_details(ctx, name)`
 - `users_referencing_bucket(details, bucket) -> list[str]`, `document_references_bucket(doc, bucket)`
-- `UserCounts`, `user_counts(ctx, names, max_workers=16) -> dict[str, UserCounts | S3CredError]`
+- `UserCounts`, `user_counts(ctx, names, max_workers=16, policy_counts=None) -> dict[str, UserCounts | S3CredError]`
+- `PolicyCounts`, `user_policy_counts(ctx, page_size=1000) -> dict[str, PolicyCounts]`
 - `iter_authorization_details(ctx, page_size=100) -> Iterator[list[UserDetail]]`
 """
 
@@ -181,20 +182,29 @@ def _bucket_summary(raw: dict[str, Any]) -> BucketSummary:
     return BucketSummary(name=raw["Name"], created=raw.get("CreationDate"), region=region or None)
 
 
-def iter_bucket_pages(ctx: Any, page_size: int = 1000) -> Iterator[list[BucketSummary]]:
+# S3 answers 100 buckets several times faster than 1,000: the first rows show sooner.
+FIRST_BUCKET_PAGE = 100
+
+
+def iter_bucket_pages(
+    ctx: Any, page_size: int = 1000, first_page_size: int = FIRST_BUCKET_PAGE
+) -> Iterator[list[BucketSummary]]:
     """Pages of buckets, following `ContinuationToken`.
 
+    The first request asks for `first_page_size` buckets (at most `page_size`), so a
+    screen or a streaming command has something to show while the rest is listed.
     Some endpoints ignore `MaxBuckets` (all buckets in one answer: split into pages here),
     and some truncate at `MaxBuckets` without returning a token (moto, older S3-compatible
     stores). A full page without a token is therefore not trusted: the listing is fetched
     again without `MaxBuckets` and the buckets not yet yielded follow.
     """
     page_size = max(1, min(int(page_size), 10000))
+    asked = max(1, min(int(first_page_size or page_size), page_size))
     s3 = ctx.s3
     token: str | None = None
     seen: set[str] = set()
     while True:
-        kwargs: dict[str, Any] = {"MaxBuckets": page_size}
+        kwargs: dict[str, Any] = {"MaxBuckets": asked}
         if token:
             kwargs["ContinuationToken"] = token
         try:
@@ -211,8 +221,8 @@ def iter_bucket_pages(ctx: Any, page_size: int = 1000) -> Iterator[list[BucketSu
         next_token = response.get("ContinuationToken")
         if next_token and next_token == token:
             next_token = None  # an endpoint echoing the same token would loop for ever
-        if not next_token and len(buckets) >= page_size and not token:
-            if len(buckets) > page_size:
+        if not next_token and len(buckets) >= asked and not token:
+            if len(buckets) > asked:
                 # MaxBuckets ignored: everything came back at once.
                 for page in _chunks(buckets, page_size):
                     yield page
@@ -228,6 +238,7 @@ def iter_bucket_pages(ctx: Any, page_size: int = 1000) -> Iterator[list[BucketSu
         if not next_token:
             return
         token = next_token
+        asked = page_size
 
 
 def _unpaged_buckets(s3: Any, page_size: int, already: set[str]) -> Iterator[list[BucketSummary]]:
@@ -677,10 +688,68 @@ def _counts_for(iam: Any, name: str) -> UserCounts:
     )
 
 
-def user_counts(ctx: Any, names: Iterable[str], max_workers: int = 16) -> dict[str, UserCounts | S3CredError]:
-    """Keys, policies and groups per user, concurrently; a failure is returned, not raised."""
+@dataclass(frozen=True)
+class PolicyCounts:
+    """What `get_account_authorization_details` says of a user: everything but its keys."""
+
+    inline_policies: int
+    attached_policies: int
+    groups: int
+
+
+def user_policy_counts(ctx: Any, page_size: int = 1000) -> dict[str, PolicyCounts]:
+    """Inline/attached policy and group counts of every user, from one paginated call.
+
+    Listing users' policies one user at a time costs three calls per user (15,000 for
+    5,000 users); this costs one call per `page_size` users. Raises (typed) when the
+    caller may not call iam:GetAccountAuthorizationDetails.
+    """
+    counts: dict[str, PolicyCounts] = {}
+    for page in _marker_pages(
+        ctx.iam.get_account_authorization_details,
+        "UserDetailList",
+        page_size,
+        "iam:GetAccountAuthorizationDetails",
+        Filter=["User"],
+    ):
+        for raw in page:
+            counts[raw["UserName"]] = PolicyCounts(
+                inline_policies=len(raw.get("UserPolicyList") or []),
+                attached_policies=len(raw.get("AttachedManagedPolicies") or []),
+                groups=len(raw.get("GroupList") or []),
+            )
+    return counts
+
+
+def _key_count_with(iam: Any, known: PolicyCounts, name: str) -> UserCounts:
+    keys = _all_items(iam.list_access_keys, "AccessKeyMetadata", "iam:ListAccessKeys", UserName=name)
+    return UserCounts(
+        access_keys=len(keys),
+        inline_policies=known.inline_policies,
+        attached_policies=known.attached_policies,
+        groups=known.groups,
+    )
+
+
+def user_counts(
+    ctx: Any,
+    names: Iterable[str],
+    max_workers: int = 16,
+    policy_counts: dict[str, PolicyCounts] | None = None,
+) -> dict[str, UserCounts | S3CredError]:
+    """Keys, policies and groups per user, concurrently; a failure is returned, not raised.
+
+    For a user in `policy_counts` (see `user_policy_counts`) only its access keys are
+    listed: one call instead of four.
+    """
     iam = ctx.iam
-    return _concurrently(names, lambda name: _counts_for(iam, name), max_workers)
+    known = policy_counts or {}
+
+    def count(name: str) -> UserCounts:
+        policies = known.get(name)
+        return _key_count_with(iam, policies, name) if policies is not None else _counts_for(iam, name)
+
+    return _concurrently(names, count, max_workers)
 
 
 def _default_version_document(policy: dict) -> dict | None:
