@@ -2,6 +2,9 @@
 
 Starts the embedded demo account, runs the app headless at 140x42, drives it to each
 screen the way a person would (keys, mostly) and saves one SVG per screen.
+
+Not byte-for-byte stable between runs: the demo server listens on a free port (shown as the
+endpoint) and moto makes new random key ids each time.
 """
 
 from __future__ import annotations
@@ -42,6 +45,19 @@ async def wait_for_screen(pilot: Pilot, name: str, attempts: int = 200) -> None:
             return
         await pilot.pause(0.05)
     raise RuntimeError(f"expected the {name} screen, got {type(pilot.app.screen).__name__}")
+
+
+async def wait_for_probe(pilot: Pilot, attempts: int = 600) -> None:
+    """Until the probe on the current screen has a finished report (it waits for new keys)."""
+    from s3cred_tui.ui.widgets.probe_panel import ProbePanel
+
+    for _ in range(attempts):
+        panels = pilot.app.screen.query(ProbePanel)
+        if panels and panels.first().report is not None and not panels.first().running:
+            await settle(pilot)
+            return
+        await pilot.pause(0.05)
+    raise RuntimeError("the probe did not finish")
 
 
 async def back_to_account(pilot: Pilot) -> None:
@@ -126,6 +142,23 @@ async def drive(app: S3CredApp, out: Path) -> None:
     async def result(pilot: Pilot) -> None:
         await pilot.click("#show")
         await wait_for_screen(pilot, "ResultScreen")
+        await wait_for_probe(pilot)
+
+    async def probe_screen(pilot: Pilot) -> None:
+        # The key just created, probed again from its user's screen with the secret pasted.
+        from textual.widgets import Input
+
+        credentials = app.screen.credentials
+        await back_to_account(pilot)
+        app.account_screen().open_user(credentials.user_name)
+        await wait_for_screen(pilot, "UserScreen")
+        await pilot.press("p")
+        await wait_for_screen(pilot, "ProbeScreen")
+        app.screen.query_one("#probe-secret", Input).value = credentials.secret_access_key
+        await pilot.press("ctrl+r")
+        await wait_for_probe(pilot)
+        app.screen.query_one("#probe-main").scroll_end(animate=False)
+        await settle(pilot)
 
     steps = [
         ("account-buckets", account_buckets),
@@ -140,6 +173,7 @@ async def drive(app: S3CredApp, out: Path) -> None:
         ("review", review_plan),
         ("apply", apply_progress),
         ("result", result),
+        ("probe", probe_screen),
     ]
     async with app.run_test(size=SIZE) as pilot:
         for name, step in steps:

@@ -9,10 +9,12 @@ import boto3
 import pytest
 from moto import mock_aws
 from textual.command import CommandInput, CommandList, CommandPalette
-from textual.widgets import DataTable, Tree
+from textual.widgets import Button, DataTable, Input, Select, Static, Tree
 from textual.worker import WorkerFailed
 
 from s3cred_tui.core import inventory
+from s3cred_tui.core.policies import policy_for
+from s3cred_tui.core.request import AccessLevel
 from s3cred_tui.core.session import SessionConfig
 from s3cred_tui.ui.app import S3CredApp
 from s3cred_tui.ui.screens import bucket as bucket_screen
@@ -20,8 +22,10 @@ from s3cred_tui.ui.screens.account import AccountScreen
 from s3cred_tui.ui.screens.bucket import BucketScreen, MoreData
 from s3cred_tui.ui.screens.confirm import ConfirmModal
 from s3cred_tui.ui.screens.error import ErrorModal
-from s3cred_tui.ui.screens.help import HelpScreen
-from s3cred_tui.ui.screens.user import DeletedUserModal, UserScreen
+from s3cred_tui.ui.screens.help import HELP_TEXT, HelpScreen
+from s3cred_tui.ui.screens.probe import ProbeScreen
+from s3cred_tui.ui.screens.user import DeletedUserModal, UserScreen, expected_access, suggested_target
+from s3cred_tui.ui.widgets.simulate_panel import SimulatePanel
 from s3cred_tui.ui.widgets.new_key import NewKeyModal
 
 SIZE = (140, 42)
@@ -82,6 +86,12 @@ async def open_user(pilot, name: str) -> UserScreen:
     await settle(pilot)
     assert isinstance(pilot.app.screen, UserScreen)
     return pilot.app.screen
+
+
+def map_rows(screen: BucketScreen) -> dict[str, list[str]]:
+    """The access map as {user: [list, read, write, delete]} marks."""
+    table = screen.access_map.query_one("#map-table", DataTable)
+    return {str(row[0]): [str(cell) for cell in row[1:5]] for row in (table.get_row_at(i) for i in range(table.row_count))}
 
 
 def key_statuses(iam, user: str) -> dict[str, str]:
@@ -153,7 +163,7 @@ async def test_refresh_picks_up_new_buckets(account):
 # -- bucket detail --------------------------------------------------------------------------
 
 
-async def test_enter_on_bucket_opens_detail_with_prefixes_and_referencing_users(account):
+async def test_enter_on_bucket_opens_detail_with_prefixes_and_access_map(account):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -165,8 +175,7 @@ async def test_enter_on_bucket_opens_detail_with_prefixes_and_referencing_users(
         labels = [str(child.label) for child in root.children]
         assert labels[0] == "2024/"
         assert any(label.startswith("README.txt") for label in labels)
-        users = screen.query_one("#referencing-users", DataTable)
-        assert "alice" in users.rows and "bob" not in users.rows
+        assert map_rows(screen) == {"alice": ["✗", "✓", "✗", "✗"]}, "bob and carol have no access and are hidden"
         assert screen.objects_loaded == 1
 
 
@@ -221,6 +230,63 @@ async def test_c_on_account_opens_create_for_highlighted_bucket(account):
         await pilot.pause()
         assert isinstance(app.screen, CreateScreen)
         assert app.screen.initial_buckets == ["website"]
+
+
+async def test_access_map_shows_each_users_rights_and_follows_the_highlighted_prefix(account):
+    """alice reads everything, writer reads and writes only under 2024/, lister only lists."""
+    account.create_user(UserName="writer")
+    account.put_user_policy(
+        UserName="writer",
+        PolicyName="reports-2024",
+        PolicyDocument=json.dumps(policy_for(["reports"], AccessLevel.READ_WRITE, "2024/")),
+    )
+    account.create_user(UserName="lister")
+    account.put_user_policy(
+        UserName="lister",
+        PolicyName="list-only",
+        PolicyDocument=json.dumps(
+            {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "arn:aws:s3:::reports"}]}
+        ),
+    )
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        iam_calls: list[str] = []
+        app.aws.iam.meta.events.register("before-call.iam", lambda **kw: iam_calls.append(kw["event_name"]))
+        for _page in inventory.iter_authorization_details(app.aws):
+            pass
+        one_reading = list(iam_calls)
+        iam_calls.clear()
+        account_screen(app).open_bucket("reports")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, BucketScreen)
+        assert iam_calls == one_reading, "users and policies are read once per screen, by the access map"
+        assert map_rows(screen) == {
+            "alice": ["✗", "✓", "✗", "✗"],
+            "lister": ["✓", "✗", "✗", "✗"],
+        }, "writer's grant starts at 2024/, so the bucket root is out of its reach"
+
+        iam_calls.clear()
+        tree = screen.prefix_tree
+        tree.move_cursor(tree.root.children[0])  # 2024/
+        await settle(pilot)
+        assert screen.access_map.prefix == "2024/"
+        assert screen.access_map.query_one("#map-prefix", Input).value == "2024/"
+        assert map_rows(screen) == {
+            "alice": ["✗", "✓", "✗", "✗"],
+            "lister": ["✓", "✗", "✗", "✗"],
+            "writer": ["✓", "✓", "✓", "✓"],
+        }
+        assert iam_calls == [], "moving through the tree re-evaluates without calling AWS"
+
+        await pilot.press("u")
+        table = screen.access_map.query_one("#map-table", DataTable)
+        assert table.has_focus
+        table.move_cursor(row=table.get_row_index("writer"))
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, UserScreen) and app.screen.user_name == "writer"
 
 
 # -- user detail ----------------------------------------------------------------------------
@@ -341,6 +407,125 @@ async def test_delete_user_removes_everything_and_reports_it(account):
         assert "alice" not in account_screen(app).users.keys
         await pilot.press("enter")
         assert isinstance(app.screen, AccountScreen)
+
+
+async def test_user_screen_simulates_the_users_policies_with_the_deciding_sid(account):
+    account.put_user_policy(
+        UserName="carol",
+        PolicyName="reports-2024",
+        PolicyDocument=json.dumps(policy_for(["reports"], AccessLevel.READ_ONLY, "2024/")),
+    )
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = await open_user(pilot, "carol")
+        panel = screen.query_one("#user-simulate", SimulatePanel)
+        # Prefilled from the policy: its bucket and the folder it grants.
+        assert panel.query_one("#sim-bucket", Input).value == "reports"
+        assert panel.query_one("#sim-key", Input).value == "2024/"
+        answer = panel.last
+        assert answer is not None and answer.decision is not None and answer.decision.allowed
+        assert [(s.policy_name, s.sid) for s in answer.decision.deciding] == [("inline reports-2024", "ReadObjects")]
+        shown = str(panel.query_one("#sim-verdict", Static).render()) + str(panel.query_one("#sim-deciding", Static).render())
+        assert "ALLOW" in shown and "Sid 'ReadObjects'" in shown and "inline reports-2024" in shown
+
+        denied = panel.ask("write")
+        assert denied.decision is not None and not denied.decision.allowed
+        outside = panel.ask("read", key="2023/summary.csv")
+        assert outside.decision is not None and not outside.decision.allowed
+
+
+async def test_user_screen_simulation_applies_the_permissions_boundary(account):
+    from s3cred_tui.demo.seed import S3_READ_ONLY_ARN, register_aws_managed_policies
+
+    register_aws_managed_policies()
+    everything = {"Version": "2012-10-17", "Statement": [{"Sid": "Everything", "Effect": "Allow", "Action": "*", "Resource": "*"}]}
+    account.put_user_policy(UserName="carol", PolicyName="admin", PolicyDocument=json.dumps(everything))
+    app = make_app()
+
+    def report_boundary(parsed: dict, **_: object) -> None:
+        # moto does not store user boundaries; AWS returns them in GetUser, so add it as AWS would.
+        if parsed.get("User", {}).get("UserName") == "carol":
+            parsed["User"]["PermissionsBoundary"] = {"PermissionsBoundaryType": "Policy", "PermissionsBoundaryArn": S3_READ_ONLY_ARN}
+
+    app.aws.iam.meta.events.register("after-call.iam.GetUser", report_boundary)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = await open_user(pilot, "carol")
+        panel = screen.query_one("#user-simulate", SimulatePanel)
+        read = panel.ask("read", bucket="reports", key="2024/01/summary.csv")
+        assert read.decision is not None and read.decision.allowed
+        write = panel.ask("write")
+        assert write.decision is not None and not write.decision.allowed
+        assert "boundary" in write.decision.reason
+        assert expected_access(
+            [("admin", everything)], "reports", "", boundary=screen.boundary_policy
+        ) is AccessLevel.READ_ONLY
+
+
+async def test_probe_a_key_opens_the_probe_prefilled_with_the_highlighted_key(account):
+    key_id = next(iter(key_statuses(account, "alice")))
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await open_user(pilot, "alice")
+        await pilot.press("p")
+        await pilot.pause()
+        probe = app.screen
+        assert isinstance(probe, ProbeScreen)
+        assert probe.query_one("#probe-key-id", Input).value == key_id
+        assert probe.query_one("#probe-buckets", Input).value == "reports"
+        assert probe.query_one("#probe-access", Select).value == AccessLevel.READ_ONLY.value
+        # Only the person knows the secret of a key made elsewhere: they paste it.
+        assert probe.query_one("#probe-secret", Input).value == ""
+        assert probe.query_one("#probe-secret", Input).has_focus
+        await pilot.press("escape")
+        assert isinstance(app.screen, UserScreen)
+        await pilot.click("#probe-key")
+        await pilot.pause()
+        assert isinstance(app.screen, ProbeScreen)
+
+
+async def test_probe_of_a_key_made_in_this_session_prefills_the_secret(account):
+    account.put_user_policy(
+        UserName="carol",
+        PolicyName="reports-rw",
+        PolicyDocument=json.dumps(policy_for(["reports"], AccessLevel.READ_WRITE, "")),
+    )
+    older = account.create_access_key(UserName="carol")["AccessKey"]["AccessKeyId"]
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = await open_user(pilot, "carol")
+        await pilot.press("n", "y")
+        await settle(pilot)
+        assert isinstance(app.screen, NewKeyModal)
+        creds = app.screen._credentials
+        await pilot.click("#done")
+        await settle(pilot)
+        assert creds.access_key_id != older
+        assert screen.highlighted_key_id() == creds.access_key_id, "the new key is highlighted, ready to probe"
+        await pilot.press("p")
+        await pilot.pause()
+        probe = app.screen
+        assert isinstance(probe, ProbeScreen)
+        assert probe.query_one("#probe-key-id", Input).value == creds.access_key_id
+        assert probe.query_one("#probe-secret", Input).value == creds.secret_access_key
+        assert probe.query_one("#probe-secret", Input).password, "prefilled, still masked"
+        assert probe.query_one("#probe-access", Select).value == AccessLevel.READ_WRITE.value
+        assert probe.query_one("#probe-start", Button).has_focus
+
+
+def test_suggested_target_and_expected_access_come_from_the_policies():
+    scoped = policy_for(["reports"], AccessLevel.WRITE_ONLY, "drop/in/")
+    assert suggested_target([scoped]) == ("reports", "drop/in/")
+    assert expected_access([("p", scoped)], "reports", "drop/in/") is AccessLevel.WRITE_ONLY
+    everything = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}
+    assert suggested_target([everything], ["logs", "reports"]) == ("logs", "")
+    assert expected_access([("p", everything)], "logs", "") is AccessLevel.READ_WRITE
+    wildcard_folder = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::data/team-*/x"}]}
+    assert suggested_target([wildcard_folder]) == ("data", "")
+    assert suggested_target([]) == ("", "")
 
 
 # -- read-only mode: every mutating action is refused --------------------------------------
@@ -531,6 +716,25 @@ async def test_help_opens_with_question_mark_and_closes_with_escape(account):
         assert isinstance(app.screen, AccountScreen)
         await pilot.press("f1")
         assert isinstance(app.screen, HelpScreen)
+    for topic in ("Probe", "Simulate", "Access map", "Emulator caveat", "Condition"):
+        assert topic in HELP_TEXT
+
+
+async def test_palette_opens_the_probe_for_any_key_pair(account):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+p")
+        assert isinstance(app.screen, CommandPalette)
+        app.screen.query_one(CommandInput).value = "probe a key"
+        while not app.screen.query_one(CommandList).option_count:
+            await pilot.pause(0.05)
+        await pilot.press("enter")
+        await pilot.pause()
+        probe = app.screen
+        assert isinstance(probe, ProbeScreen)
+        assert probe.query_one("#probe-key-id", Input).value == ""
+        assert probe.query_one("#probe-key-id", Input).has_focus
 
 
 async def test_palette_creates_credentials_for_a_bucket(account):

@@ -106,6 +106,7 @@ def test_bucket_detail(pinned_account, snap_compare):
         await settle(pilot)
         tree = pilot.app.screen.prefix_tree
         tree.root.children[0].expand()
+        tree.move_cursor(tree.root.children[0])  # the access map follows: reports/2024/
         await settle(pilot)
 
     assert snap_compare(make_app(), terminal_size=SIZE, run_before=open_bucket)

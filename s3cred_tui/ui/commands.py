@@ -1,4 +1,4 @@
-"""Command palette entries: create credentials, open a user, refresh, switch profile, help."""
+"""Command palette entries: create credentials, open a user, probe a key, refresh, switch profile, help."""
 
 from __future__ import annotations
 
@@ -25,6 +25,11 @@ class S3CredCommands(Provider):
         account = app.account_screen() if hasattr(app, "account_screen") else None
         yield PaletteCommand("Refresh", "Reload buckets and users from AWS", self._refresh)
         yield PaletteCommand("Help", "Screens, keys, and what read-only mode means", app.action_help)
+        yield PaletteCommand(
+            "Probe a key pair…",
+            "Paste any access key and secret: see which S3 requests it really gets through",
+            self._probe,
+        )
         for profile in app.available_profiles():
             yield PaletteCommand(
                 f"Switch profile: {profile}",
@@ -41,6 +46,11 @@ class S3CredCommands(Provider):
             )
         for user in account.user_names():
             yield PaletteCommand(f"Open user {user}", "Policies, groups and access keys", partial(account.open_user, user))
+
+    def _probe(self) -> None:
+        from s3cred_tui.ui.screens.probe import ProbeScreen
+
+        self.app.push_screen(ProbeScreen())
 
     def _refresh(self) -> None:
         account = self.app.account_screen()  # type: ignore[attr-defined]
