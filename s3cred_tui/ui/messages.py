@@ -68,14 +68,6 @@ class PrefixPageLoaded(Message):
         self.has_more = has_more
 
 
-class ReferencingUsers(Message):
-    def __init__(self, names: list[str], done: bool, scanned: int) -> None:
-        super().__init__()
-        self.names = names
-        self.done = done
-        self.scanned = scanned
-
-
 class UserDetailLoaded(Message):
     def __init__(self, detail: Any) -> None:
         super().__init__()
