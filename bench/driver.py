@@ -31,10 +31,14 @@ POLL_SECONDS = 0.020
 
 # The parent's clock reading just before it started this process; run by hand, import time.
 _T0 = float(os.environ.get("BENCH_T0") or time.time())
+# The wall clock is read once, to join the parent's; later marks use the monotonic clock,
+# so a clock adjustment during a run cannot reorder them.
+_STARTED_AT = time.time() - _T0
+_MONOTONIC_ANCHOR = time.monotonic()
 
 
 def since_start() -> float:
-    return time.time() - _T0
+    return _STARTED_AT + (time.monotonic() - _MONOTONIC_ANCHOR)
 
 
 @dataclass
