@@ -630,3 +630,20 @@ async def test_result_screen_probes_the_new_key(server_account):
         # moto ignores the s3:prefix Condition, so only those rows may disagree here.
         assert row.agrees or row.case.decided_by_condition, row
     assert {o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET)["Contents"]} == {"reports/2024/a.csv", "raw/x.bin"}
+
+
+async def test_system_clipboard_tool_runs_off_the_event_loop(account, notices, monkeypatch):
+    """A clipboard tool may be slow; the copy happens in a worker thread and the notice follows."""
+    ran_on: list[threading.Thread] = []
+
+    def slow_tool(argv, text):
+        ran_on.append(threading.current_thread())
+        return True
+
+    monkeypatch.setattr(S3CredApp, "copy_to_clipboard", lambda self, text: None)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        clipboard.copy_and_notify(app, "AKIAEXAMPLE", "access key id", commands=[("xclip", ["xclip"])], run_tool=slow_tool)
+        await settle(pilot)
+    assert ran_on and ran_on[0] is not threading.main_thread()
+    assert notices[-1] == "Copied access key id via OSC 52 and xclip."

@@ -86,6 +86,24 @@ def _run_tool(argv: list[str], text: str) -> bool:
     return completed.returncode == 0
 
 
+def _copy_with_osc52(app: Any, text: str) -> bool:
+    app.copy_to_clipboard(text)
+    # Textual skips the escape sequence when there is no terminal driver (headless runs).
+    return getattr(app, "_driver", None) is not None
+
+
+def _copy_with_tools(
+    text: str, commands: list[tuple[str, list[str]]], run_tool: Callable[[list[str], str], bool]
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(the tool that copied, the tools that failed before it)."""
+    failed: list[str] = []
+    for name, argv in commands:
+        if run_tool(argv, text):
+            return (name,), tuple(failed)
+        failed.append(name)
+    return (), tuple(failed)
+
+
 def copy_text(
     app: Any,
     text: str,
@@ -93,26 +111,41 @@ def copy_text(
     commands: list[tuple[str, list[str]]] | None = None,
     run_tool: Callable[[list[str], str], bool] = _run_tool,
 ) -> CopyOutcome:
-    """Copy `text` with OSC 52 and the first system tool that succeeds.
+    """Copy `text` with OSC 52 and the first system tool that succeeds (blocking).
 
     `what` names the content for the notice ("INI block"); the text itself is never logged.
     """
-    app.copy_to_clipboard(text)
-    # Textual skips the escape sequence when there is no terminal driver (headless runs).
-    osc52 = getattr(app, "_driver", None) is not None
-    tools: list[str] = []
-    failed: list[str] = []
-    for name, argv in system_clipboard_commands() if commands is None else commands:
-        if run_tool(argv, text):
-            tools.append(name)
-            break
-        failed.append(name)
-    return CopyOutcome(what=what, osc52=osc52, tools=tuple(tools), failed_tools=tuple(failed))
+    osc52 = _copy_with_osc52(app, text)
+    tools, failed = _copy_with_tools(text, system_clipboard_commands() if commands is None else commands, run_tool)
+    return CopyOutcome(what=what, osc52=osc52, tools=tools, failed_tools=failed)
 
 
-def copy_and_notify(app: Any, text: str, what: str, **kwargs: Any) -> CopyOutcome:
-    """Copy and tell the person what happened, in a toast."""
-    outcome = copy_text(app, text, what, **kwargs)
+def _notify(app: Any, outcome: CopyOutcome) -> None:
     severity = "information" if outcome.certain else "warning"
     app.notify(outcome.message, title="Clipboard", severity=severity)
-    return outcome
+
+
+def copy_and_notify(
+    app: Any,
+    text: str,
+    what: str,
+    commands: list[tuple[str, list[str]]] | None = None,
+    run_tool: Callable[[list[str], str], bool] = _run_tool,
+) -> None:
+    """Copy and tell the person what happened, in a toast.
+
+    OSC 52 is written on the event loop (it goes to the terminal driver); a system tool can
+    take a while (xclip waiting on a slow X server), so it runs in a thread and the notice
+    follows when it has answered.
+    """
+    osc52 = _copy_with_osc52(app, text)
+    commands = system_clipboard_commands() if commands is None else commands
+    if not commands:
+        _notify(app, CopyOutcome(what=what, osc52=osc52))
+        return
+
+    def copy_in_background() -> None:
+        tools, failed = _copy_with_tools(text, commands, run_tool)
+        app.call_from_thread(_notify, app, CopyOutcome(what=what, osc52=osc52, tools=tools, failed_tools=failed))
+
+    app.run_worker(copy_in_background, thread=True, group="clipboard", exit_on_error=False)
