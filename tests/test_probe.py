@@ -113,3 +113,16 @@ def test_wait_until_usable_backs_off_and_gives_up(server_account):
     assert slept[:3] == [0.2, 0.4, 0.8]
     assert sum(slept) <= 5
     assert "not-a-real-secret" not in str(caught.value)
+
+
+def test_read_outside_uses_a_real_sibling_key_when_there_is_one(seeded):
+    seeded.client("s3").put_object(Bucket=BUCKET, Key="reports-private/salaries.csv", Body=b"x")
+    seeded.client("s3").delete_object(Bucket=BUCKET, Key="reports-outside/secret.csv")
+    creds = _key_with_policy(seeded, policy_for([BUCKET], AccessLevel.READ_ONLY, "reports/"))
+    seeded.enforce()
+    report = run_probe(seeded.context(), creds, [BUCKET], AccessLevel.READ_ONLY, "reports/", other_bucket=None)
+    seeded.enforce(False)
+    read_outside = next(r for r in report.results if (r.case.check, r.case.where) == ("read", "outside"))
+    # The classic mistake (a policy on `reports*`) would expose exactly this key.
+    assert "HEAD reports-private/salaries.csv" in read_outside.detail
+    assert read_outside.observed_allowed is False and read_outside.agrees

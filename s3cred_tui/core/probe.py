@@ -46,6 +46,8 @@ class ProbeCase:
     expected_allowed: bool
     # AWS decides this one with a Condition (ListBucket's s3:prefix), which emulators such as moto ignore.
     decided_by_condition: bool = False
+    # The prefix the key was given, so an "outside" read can pick a real key beside it.
+    scope_prefix: str = ""
 
     @property
     def label(self) -> str:
@@ -110,7 +112,7 @@ def probe_cases(
             cases.append(ProbeCase("list", "root", bucket, "", False, decided_by_condition=can_read))
         cases.append(ProbeCase("read", "inside", bucket, prefix, can_read))
         if prefix:
-            cases.append(ProbeCase("read", "outside", bucket, outside, False))
+            cases.append(ProbeCase("read", "outside", bucket, outside, False, scope_prefix=prefix))
         cases.append(ProbeCase("write", "inside", bucket, inside_key, can_write))
         if prefix:
             cases.append(ProbeCase("write", "outside", bucket, outside_key, False))
@@ -267,8 +269,15 @@ def _run_case(caller, s3, case: ProbeCase, written: list[tuple[str, str]], deadl
             )
             return ProbeResult(case, allowed, detail)
         if case.check == "read":
-            avoid = _outside_prefix(target) if case.where == "inside" and target else None
-            key = _find_object(caller, bucket, target, avoid_prefix=avoid)
+            if case.where == "outside":
+                # Best proof: a real key that shares the prefix's first characters (reports-private/...
+                # beside reports/), else any key of the bucket outside the prefix.
+                scope = case.scope_prefix
+                key = _find_object(caller, bucket, scope.rstrip("/"), avoid_prefix=scope) or _find_object(
+                    caller, bucket, "", avoid_prefix=scope
+                )
+            else:
+                key = _find_object(caller, bucket, target)
             if key is None:
                 # A missing key answers 404 only to a caller allowed to read it; AccessDenied otherwise.
                 key = target + PROBE_KEY_NAME.format(token=uuid.uuid4().hex[:12]) + "-absent"
