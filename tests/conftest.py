@@ -6,10 +6,12 @@ server, so every fixture here leaves it reset and with IAM enforcement off.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 import pytest
 
+from s3cred_tui.core.credentials import Credentials
 from s3cred_tui.core.session import AwsContext, SessionConfig
 from s3cred_tui.demo.seed import register_aws_managed_policies
 from s3cred_tui.demo.server import AdminKey, MotoServer
@@ -69,6 +71,14 @@ class ServerAccount:
 
     def client(self, service: str, region: str = "us-east-1"):
         return self.server.client(service, self.admin, region)
+
+    def key_with_policy(self, policy: dict, user: str = "probe-user") -> Credentials:
+        """A new IAM user holding only `policy` inline, and its access key."""
+        iam = self.client("iam")
+        iam.create_user(UserName=user)
+        iam.put_user_policy(UserName=user, PolicyName="scope", PolicyDocument=json.dumps(policy))
+        created = iam.create_access_key(UserName=user)["AccessKey"]
+        return Credentials(created["AccessKeyId"], created["SecretAccessKey"], user_name=user)
 
     def enforce(self, on: bool = True) -> None:
         self.server.enforce_auth(on)

@@ -2,25 +2,15 @@
 
 from __future__ import annotations
 
-import json
 
 import pytest
 
-from s3cred_tui.core.credentials import Credentials
 from s3cred_tui.core.policies import policy_for
 from s3cred_tui.core.probe import probe_cases, run_probe, wait_until_usable
 from s3cred_tui.core.request import AccessLevel
 
 BUCKET = "probe-data"
 OTHER = "probe-other"
-
-
-def _key_with_policy(account, policy: dict, user: str = "probe-user") -> Credentials:
-    iam = account.client("iam")
-    iam.create_user(UserName=user)
-    iam.put_user_policy(UserName=user, PolicyName="scope", PolicyDocument=json.dumps(policy))
-    created = iam.create_access_key(UserName=user)["AccessKey"]
-    return Credentials(created["AccessKeyId"], created["SecretAccessKey"], user_name=user)
 
 
 @pytest.fixture
@@ -41,7 +31,7 @@ def _keys(account) -> set[str]:
 
 @pytest.mark.parametrize("level", [AccessLevel.READ_ONLY, AccessLevel.WRITE_ONLY, AccessLevel.READ_WRITE])
 def test_generated_policies_probe_green_except_what_moto_cannot_judge(seeded, level):
-    creds = _key_with_policy(seeded, policy_for([BUCKET], level, "reports/"))
+    creds = seeded.key_with_policy(policy_for([BUCKET], level, "reports/"))
     before = _keys(seeded)
     seeded.enforce()
     report = run_probe(seeded.context(), creds, [BUCKET], level, "reports/", other_bucket=OTHER)
@@ -64,7 +54,7 @@ def test_over_broad_custom_policy_is_flagged(seeded):
         "Version": "2012-10-17",
         "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": [f"arn:aws:s3:::{BUCKET}", f"arn:aws:s3:::{BUCKET}/*"]}],
     }
-    creds = _key_with_policy(seeded, too_broad)
+    creds = seeded.key_with_policy(too_broad)
     seeded.enforce()
     # The person asked for read-only under reports/; the policy gives far more.
     report = run_probe(seeded.context(), creds, [BUCKET], AccessLevel.READ_ONLY, "reports/", other_bucket=OTHER)
@@ -79,7 +69,7 @@ def test_over_broad_custom_policy_is_flagged(seeded):
 
 
 def test_reads_are_heads_of_existing_keys(seeded):
-    creds = _key_with_policy(seeded, policy_for([BUCKET], AccessLevel.READ_ONLY, "reports/"))
+    creds = seeded.key_with_policy(policy_for([BUCKET], AccessLevel.READ_ONLY, "reports/"))
     seeded.enforce()
     report = run_probe(seeded.context(), creds, [BUCKET], AccessLevel.READ_ONLY, "reports/")
     seeded.enforce(False)
@@ -118,7 +108,7 @@ def test_wait_until_usable_backs_off_and_gives_up(server_account):
 def test_read_outside_uses_a_real_sibling_key_when_there_is_one(seeded):
     seeded.client("s3").put_object(Bucket=BUCKET, Key="reports-private/salaries.csv", Body=b"x")
     seeded.client("s3").delete_object(Bucket=BUCKET, Key="reports-outside/secret.csv")
-    creds = _key_with_policy(seeded, policy_for([BUCKET], AccessLevel.READ_ONLY, "reports/"))
+    creds = seeded.key_with_policy(policy_for([BUCKET], AccessLevel.READ_ONLY, "reports/"))
     seeded.enforce()
     report = run_probe(seeded.context(), creds, [BUCKET], AccessLevel.READ_ONLY, "reports/", other_bucket=None)
     seeded.enforce(False)

@@ -21,7 +21,6 @@ from textual.widget import Widget
 from textual.widgets import DataTable, Input, Select, Static
 from textual.worker import Worker, WorkerFailed, WorkerState
 
-from s3cred_tui.core.credentials import Credentials
 from s3cred_tui.core.policies import policy_for
 from s3cred_tui.core.request import AccessLevel
 from s3cred_tui.core.session import AwsContext, SessionConfig
@@ -82,14 +81,6 @@ def cell_style(table: DataTable, row: int, column: str) -> str:
 # -- probe ------------------------------------------------------------------------------------
 
 
-def _key_with_policy(account, policy: dict, user: str = "probe-user") -> Credentials:
-    iam = account.client("iam")
-    iam.create_user(UserName=user)
-    iam.put_user_policy(UserName=user, PolicyName="scope", PolicyDocument=json.dumps(policy))
-    created = iam.create_access_key(UserName=user)["AccessKey"]
-    return Credentials(created["AccessKeyId"], created["SecretAccessKey"], user_name=user)
-
-
 @pytest.fixture
 def seeded(server_account):
     s3 = server_account.client("s3")
@@ -105,7 +96,7 @@ def _bucket_keys(account) -> set[str]:
 
 
 async def test_probe_panel_green_for_a_generated_policy_except_condition_rows(seeded):
-    creds = _key_with_policy(seeded, policy_for([BUCKET], AccessLevel.READ_ONLY, "reports/"))
+    creds = seeded.key_with_policy(policy_for([BUCKET], AccessLevel.READ_ONLY, "reports/"))
     before = _bucket_keys(seeded)
     seeded.enforce()
     app = Host(lambda: ProbePanel(creds, [BUCKET], AccessLevel.READ_ONLY, "reports/", other_bucket=OTHER), seeded.config())
@@ -139,7 +130,7 @@ async def test_probe_panel_red_for_an_over_broad_custom_policy(seeded):
         "Version": "2012-10-17",
         "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": [f"arn:aws:s3:::{BUCKET}", f"arn:aws:s3:::{BUCKET}/*"]}],
     }
-    creds = _key_with_policy(seeded, too_broad)
+    creds = seeded.key_with_policy(too_broad)
     seeded.enforce()
     app = Host(lambda: ProbePanel(creds, [BUCKET], AccessLevel.READ_ONLY, "reports/", other_bucket=OTHER), seeded.config())
     async with app.run_test(size=SIZE) as pilot:
@@ -183,7 +174,7 @@ def _refuse_first_calls(monkeypatch, refusals: int) -> list[str]:
 
 
 async def test_probe_panel_shows_the_wait_for_a_new_key(seeded, monkeypatch):
-    creds = _key_with_policy(seeded, policy_for([BUCKET], AccessLevel.READ_WRITE, ""))
+    creds = seeded.key_with_policy(policy_for([BUCKET], AccessLevel.READ_WRITE, ""))
     calls = _refuse_first_calls(monkeypatch, refusals=2)
     statuses: list[str] = []
     app = Host(lambda: ProbePanel(creds, [BUCKET], AccessLevel.READ_WRITE, ""), seeded.config())
@@ -206,7 +197,7 @@ async def test_probe_panel_shows_the_wait_for_a_new_key(seeded, monkeypatch):
 
 
 async def test_stop_ends_a_probe_that_is_waiting(seeded, monkeypatch):
-    creds = _key_with_policy(seeded, policy_for([BUCKET], AccessLevel.READ_ONLY, ""))
+    creds = seeded.key_with_policy(policy_for([BUCKET], AccessLevel.READ_ONLY, ""))
     _refuse_first_calls(monkeypatch, refusals=1000)
     app = Host(lambda: ProbePanel(creds, [BUCKET], AccessLevel.READ_ONLY, ""), seeded.config())
     async with app.run_test(size=SIZE) as pilot:
@@ -225,7 +216,7 @@ async def test_stop_ends_a_probe_that_is_waiting(seeded, monkeypatch):
 
 
 async def test_probe_refused_in_read_only_mode(seeded):
-    creds = _key_with_policy(seeded, policy_for([BUCKET], AccessLevel.READ_ONLY, ""))
+    creds = seeded.key_with_policy(policy_for([BUCKET], AccessLevel.READ_ONLY, ""))
     app = Host(lambda: ProbePanel(creds, [BUCKET], AccessLevel.READ_ONLY, ""), seeded.config(), read_only=True)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -236,7 +227,7 @@ async def test_probe_refused_in_read_only_mode(seeded):
 
 
 async def test_probe_screen_runs_with_pasted_keys_and_masks_the_secret(seeded):
-    creds = _key_with_policy(seeded, policy_for([BUCKET], AccessLevel.READ_ONLY, "reports/"))
+    creds = seeded.key_with_policy(policy_for([BUCKET], AccessLevel.READ_ONLY, "reports/"))
     seeded.enforce()
     app = Host(None, seeded.config())
     async with app.run_test(size=SIZE) as pilot:

@@ -127,32 +127,24 @@ def normalise_prefix(prefix: str, mode: PrefixMode = PrefixMode.PLAIN) -> str:
     return prefix
 
 
-def validate_user_name(name: str) -> str:
+def _validate_iam_name(name: str, field: str, what: str) -> str:
     if not isinstance(name, str) or not name:
-        raise ValidationError("username", "Enter a user name (1 to 64 letters, digits or + = , . @ _ -).")
+        raise ValidationError(field, f"Enter a {what} (1 to 64 letters, digits or + = , . @ _ -).")
     if len(name) > MAX_IAM_NAME_LENGTH:
-        raise ValidationError("username", f"The user name is {len(name)} characters long; IAM allows at most 64.")
+        raise ValidationError(field, f"The {what} is {len(name)} characters long; IAM allows at most 64.")
     if not _IAM_NAME.fullmatch(name):
         bad = sorted({c for c in name if not _IAM_NAME.fullmatch(c)})
         shown = " ".join(repr(c) for c in bad)
-        raise ValidationError(
-            "username", f"The user name contains {shown}; IAM allows only letters, digits and + = , . @ _ -."
-        )
+        raise ValidationError(field, f"The {what} contains {shown}; IAM allows only letters, digits and + = , . @ _ -.")
     return name
+
+
+def validate_user_name(name: str) -> str:
+    return _validate_iam_name(name, "username", "user name")
 
 
 def validate_role_name(name: str) -> str:
-    if not isinstance(name, str) or not name:
-        raise ValidationError("role", "Enter a role name (1 to 64 letters, digits or + = , . @ _ -).")
-    if len(name) > MAX_IAM_NAME_LENGTH:
-        raise ValidationError("role", f"The role name is {len(name)} characters long; IAM allows at most 64.")
-    if not _IAM_NAME.fullmatch(name):
-        bad = sorted({c for c in name if not _IAM_NAME.fullmatch(c)})
-        shown = " ".join(repr(c) for c in bad)
-        raise ValidationError(
-            "role", f"The role name contains {shown}; IAM allows only letters, digits and + = , . @ _ -."
-        )
-    return name
+    return _validate_iam_name(name, "role", "role name")
 
 
 def parse_duration(value: str | int) -> int:
