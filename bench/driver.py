@@ -159,8 +159,10 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
                     if marks[f"first_{what}"] is None and table.table.row_count > 0:
                         marks[f"first_{what}"] = now
                     # Before the first refresh `loading` is False too, but the table is empty.
+                    # The list can hold every row before the table shows its first one.
                     if (
                         marks[f"{what}_complete"] is None
+                        and marks[f"first_{what}"] is not None
                         and not table.loading
                         and table.total >= expected[what]
                     ):
