@@ -328,7 +328,7 @@ def test_policy_prefix_modes_and_extra_statements(capsys, tmp_path):
         (["policy", BUCKET, "--read-only", "--write-only"], "not allowed with"),
         (["policy", "Bad_Bucket"], "Bad_Bucket"),
         (["policy", BUCKET, "--prefix", "/reports"], "did you mean 'reports/'"),
-        (["policy", BUCKET, "--prefix", "a*b"], "LITERAL"),
+        (["policy", BUCKET, "--prefix", "a*b"], "--literal-prefix"),
         (["policy", BUCKET, "--statement", "{not json"], "not valid JSON"),
         (["policy", BUCKET, "--statement", '{"Effect": "Allow"}'], "Action"),
         (["list-buckets", "--page-size", "0"], "at least 1"),

@@ -116,8 +116,8 @@ def normalise_prefix(prefix: str, mode: PrefixMode = PrefixMode.PLAIN) -> str:
         )
     if mode is PrefixMode.PLAIN and ("*" in prefix or "?" in prefix):
         raise refuse(
-            "The prefix contains '*' or '?'. Choose LITERAL mode to match them as characters, "
-            "or PATTERN mode to use them as IAM wildcards."
+            "The prefix contains '*' or '?', which IAM would read as wildcards. Choose Literal to match "
+            "them as characters (--literal-prefix), or Pattern to use them as wildcards (--prefix-pattern)."
         )
     if not prefix.endswith("/") and not (mode is PrefixMode.PATTERN and prefix.endswith("*")):
         prefix += "/"
