@@ -107,7 +107,7 @@ def seed(scale: Scale, account_id: str = ACCOUNT_ID) -> Seeded:
     for index in range(scale.objects):
         s3.put_object(BIG_BUCKET, object_key(index), b"{}")
 
-    admin = iam.create_user("us-east-1", ADMIN_USER)
+    iam.create_user("us-east-1", ADMIN_USER)
     iam.put_user_policy(ADMIN_USER, "administrator", ADMIN_POLICY)
     admin_key = iam.create_access_key(ADMIN_USER)
 

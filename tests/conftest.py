@@ -10,7 +10,9 @@ import json
 from dataclasses import dataclass
 
 import pytest
+from moto import mock_aws
 
+from s3cred_tui.core import policies
 from s3cred_tui.core.credentials import Credentials
 from s3cred_tui.core.session import AwsContext, SessionConfig
 from s3cred_tui.demo.seed import register_aws_managed_policies
@@ -39,6 +41,22 @@ def clean_aws_env(monkeypatch, tmp_path):
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "aws-config"))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "aws-credentials"))
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+
+
+@pytest.fixture
+def ctx_with_managed_policies(monkeypatch):
+    """moto can load all ~1,300 AWS-managed policies, at seconds per test; one stand-in is enough."""
+    with mock_aws():
+        context = AwsContext()
+        context.s3.create_bucket(Bucket="data-lake")
+        stand_in = context.iam.create_policy(
+            PolicyName="AmazonS3FullAccess",
+            PolicyDocument=json.dumps(
+                {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}
+            ),
+        )["Policy"]["Arn"]
+        monkeypatch.setattr(policies, "ROLE_MANAGED_POLICY_ARN", stand_in)
+        yield context
 
 
 @pytest.fixture(scope="session")

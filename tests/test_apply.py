@@ -298,22 +298,6 @@ def test_a_plan_with_blockers_is_refused(ctx):
 # ---------------------------------------------------------------- temporary credentials
 
 
-@pytest.fixture
-def ctx_with_managed_policies(monkeypatch):
-    """moto can load all ~1,300 AWS-managed policies, at seconds per test; one stand-in is enough."""
-    with mock_aws():
-        context = AwsContext()
-        context.s3.create_bucket(Bucket="data-lake")
-        stand_in = context.iam.create_policy(
-            PolicyName="AmazonS3FullAccess",
-            PolicyDocument=json.dumps(
-                {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}
-            ),
-        )["Policy"]["Arn"]
-        monkeypatch.setattr(policies, "ROLE_MANAGED_POLICY_ARN", stand_in)
-        yield context
-
-
 def test_assume_role_returns_three_part_credentials(ctx_with_managed_policies):
     admin = _admin_context(ctx_with_managed_policies)
     request = CredentialRequest(buckets=("data-lake",), kind=CredentialKind.ASSUME_ROLE, duration_seconds=1800)

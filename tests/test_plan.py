@@ -249,22 +249,6 @@ def _make_role(ctx, name, trust_principal, ours, max_session=3600, attach=True):
         ctx.iam.attach_role_policy(RoleName=name, PolicyArn=policies.ROLE_MANAGED_POLICY_ARN)
 
 
-@pytest.fixture
-def ctx_with_managed_policies(monkeypatch):
-    """moto can load all ~1,300 AWS-managed policies, at seconds per test; one stand-in is enough."""
-    with mock_aws():
-        context = AwsContext()
-        context.s3.create_bucket(Bucket="data-lake")
-        stand_in = context.iam.create_policy(
-            PolicyName="AmazonS3FullAccess",
-            PolicyDocument=json.dumps(
-                {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}
-            ),
-        )["Policy"]["Arn"]
-        monkeypatch.setattr(policies, "ROLE_MANAGED_POLICY_ARN", stand_in)
-        yield context
-
-
 def test_our_drifted_role_is_repaired(ctx_with_managed_policies):
     ctx = ctx_with_managed_policies
     _make_role(ctx, DEFAULT_ROLE_NAME, f"arn:aws:iam::{ACCOUNT}:user/someone-else", ours=True, attach=False)

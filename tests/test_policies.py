@@ -28,7 +28,7 @@ from s3cred_tui.core.policies import (
     policy_size,
     trust_policy_for,
 )
-from s3cred_tui.core.request import AccessLevel, CredentialKind, CredentialRequest, PrefixMode
+from s3cred_tui.core.request import AccessLevel, CredentialRequest, PrefixMode
 
 LEVELS = [AccessLevel.READ_ONLY, AccessLevel.WRITE_ONLY, AccessLevel.READ_WRITE]
 TWENTY_BUCKETS = [f"bucket-{i:02d}" for i in range(1, 21)]

@@ -7,6 +7,7 @@ pages, and add what they found to the list from the event loop.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -35,10 +36,43 @@ def parent_prefix(prefix: str) -> str:
     return trimmed.rsplit("/", 1)[0] + "/"
 
 
-class BucketPickerModal(ModalScreen[list[str] | None]):
+class _PickerModal(ModalScreen[Any]):
+    """What both pickers share: Use/Cancel buttons, and listing errors shown in the picker."""
+
+    STATUS_ID = ""
+    LISTING = ""  # what the worker lists, for the error line
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state is WorkerState.ERROR:
+            event.stop()  # shown in the picker itself, not as a second error modal
+            self.listing_failed()
+            self.query_one(f"#{self.STATUS_ID}", Static).update(
+                f"Could not list {self.LISTING}: {error_text(event.worker.error)}"
+            )
+
+    def listing_failed(self) -> None:
+        """Hook for state a picker keeps about its listing."""
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        if event.button.id == "use":
+            self.action_use()
+        else:
+            self.action_cancel()
+
+    def action_use(self) -> None:
+        raise NotImplementedError
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class BucketPickerModal(_PickerModal):
     """Tick buckets from the account; dismisses with the chosen names, or None when cancelled."""
 
     CSS_PATH = PICKER_CSS
+    STATUS_ID = "bucket-status"
+    LISTING = "buckets"
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", id="bucket_picker.cancel", tooltip="Keep the buckets as they were"),
         Binding("ctrl+s", "use", "Use selected", id="bucket_picker.use", tooltip="Fill the form with the ticked buckets"),
@@ -122,18 +156,8 @@ class BucketPickerModal(ModalScreen[list[str] | None]):
             self.chosen[name] = None
         self._show_status()
 
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.state is WorkerState.ERROR:
-            event.stop()  # shown in the picker itself, not as a second error modal
-            self.listing = False
-            self.query_one("#bucket-status", Static).update(f"Could not list buckets: {error_text(event.worker.error)}")
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        if event.button.id == "use":
-            self.action_use()
-        else:
-            self.action_cancel()
+    def listing_failed(self) -> None:
+        self.listing = False
 
     def action_use(self) -> None:
         self.dismiss(list(self.chosen))
@@ -143,10 +167,12 @@ class BucketPickerModal(ModalScreen[list[str] | None]):
         self.dismiss(None)
 
 
-class PrefixPickerModal(ModalScreen[str | None]):
+class PrefixPickerModal(_PickerModal):
     """Walk one bucket's prefixes (one level at a time); dismisses with the chosen prefix or None."""
 
     CSS_PATH = PICKER_CSS
+    STATUS_ID = "prefix-status"
+    LISTING = "prefixes"
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", id="prefix_picker.cancel", tooltip="Keep the prefix as it was"),
         Binding("backspace", "up", "Up", id="prefix_picker.up", tooltip="Go to the parent prefix"),
@@ -220,20 +246,5 @@ class PrefixPickerModal(ModalScreen[str | None]):
         if self.prefix:
             self.open_prefix(parent_prefix(self.prefix))
 
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.state is WorkerState.ERROR:
-            event.stop()  # shown in the picker itself, not as a second error modal
-            self.query_one("#prefix-status", Static).update(f"Could not list prefixes: {error_text(event.worker.error)}")
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        if event.button.id == "use":
-            self.action_use()
-        else:
-            self.action_cancel()
-
     def action_use(self) -> None:
         self.dismiss(self.prefix)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)

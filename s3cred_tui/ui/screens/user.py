@@ -17,25 +17,26 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
-from textual.screen import ModalScreen, Screen
-from textual.widgets import Button, DataTable, Footer, Input, Label, Static
+from textual.screen import Screen
+from textual.widgets import Button, DataTable, Footer, Input, Static
 from textual.worker import Worker, WorkerState
 
 from s3cred_tui.core.credentials import Credentials
 from s3cred_tui.core.errors import S3CredError
+from s3cred_tui.core.plan import MAX_ACCESS_KEYS_PER_USER as MAX_ACCESS_KEYS
 from s3cred_tui.core.request import AccessLevel
 from s3cred_tui.ui import formatting
 from s3cred_tui.ui.guards import require_writable
 from s3cred_tui.ui.messages import UserChanged, UserDetailLoaded
 from s3cred_tui.ui.screens.confirm import ConfirmModal
+from s3cred_tui.ui.screens.error import MessageModal
 from s3cred_tui.ui.widgets.new_key import NewKeyModal
 from s3cred_tui.ui.widgets.policy_json import PolicyJsonArea
 from s3cred_tui.ui.widgets.simulate_panel import SimulatePanel
 from s3cred_tui.ui.widgets.worker_reporting import ForwardWorkerStates
 
-MAX_ACCESS_KEYS = 2
 S3_ARN = re.compile(r"^arn:aws[\w-]*:s3:::([^/]+)(?:/(.*))?$")
 WILDCARDS = ("*", "?", "${")
 
@@ -158,32 +159,14 @@ def owned_summary(detail: Any) -> str:
     return ", ".join(parts[:-1]) + (" and " if len(parts) > 1 else "") + parts[-1]
 
 
-class DeletedUserModal(ModalScreen[None]):
-    CSS_PATH = Path(__file__).with_name("modals.tcss")
+class DeletedUserModal(MessageModal):
     BINDINGS = [Binding("escape,enter", "close", "Close", id="deleted.close", tooltip="Back to the account")]
 
     def __init__(self, user_name: str, removed: list[str]) -> None:
-        super().__init__()
+        lines = "\n".join(f"• {item}" for item in removed) or "• the user"
+        super().__init__(f"User {user_name} deleted", f"Removed:\n{lines}")
         self.user_name = user_name
         self.removed = removed
-
-    def compose(self) -> ComposeResult:
-        with Vertical(classes="modal-dialog"):
-            yield Label(f"User {self.user_name} deleted", classes="modal-title")
-            lines = "\n".join(f"• {item}" for item in self.removed) or "• the user"
-            yield Static(f"Removed:\n{lines}", classes="modal-message", markup=False)
-            with Horizontal(classes="modal-buttons"):
-                yield Button("OK", id="ok", variant="primary")
-
-    def on_mount(self) -> None:
-        self.query_one("#ok", Button).focus()
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        self.dismiss(None)
-
-    def action_close(self) -> None:
-        self.dismiss(None)
 
 
 class UserScreen(ForwardWorkerStates, Screen[None]):
