@@ -10,13 +10,11 @@ import pytest
 from moto import mock_aws
 from textual.command import CommandInput, CommandList, CommandPalette
 from textual.widgets import Button, DataTable, Input, Select, Static, Tree
-from textual.worker import WorkerFailed
 
 from s3cred_tui.core import inventory
 from s3cred_tui.core.policies import policy_for
 from s3cred_tui.core.request import AccessLevel
 from s3cred_tui.core.session import SessionConfig
-from s3cred_tui.ui.app import S3CredApp
 from s3cred_tui.ui.screens import bucket as bucket_screen
 from s3cred_tui.ui.screens.account import AccountScreen
 from s3cred_tui.ui.screens.bucket import BucketScreen, MoreData
@@ -27,6 +25,7 @@ from s3cred_tui.ui.screens.probe import ProbeScreen
 from s3cred_tui.ui.screens.user import DeletedUserModal, UserScreen, expected_access, suggested_target
 from s3cred_tui.ui.widgets.simulate_panel import SimulatePanel
 from s3cred_tui.ui.widgets.new_key import NewKeyModal
+from tests.ui.helpers import make_app, settle, wait_until
 
 SIZE = (140, 42)
 READ_ONLY_POLICY = {
@@ -57,22 +56,6 @@ def account():
     with mock_aws():
         seed_account()
         yield boto3.client("iam", region_name="us-east-1")
-
-
-def make_app(read_only: bool = False, config: SessionConfig | None = None) -> S3CredApp:
-    app = S3CredApp(config or SessionConfig(region="us-east-1"), read_only=read_only)
-    app.animation_level = "none"  # key presses wait for animations; these tests are about behaviour
-    return app
-
-
-async def settle(pilot, rounds: int = 3) -> None:
-    """Let every worker finish and every message it posted be handled."""
-    for _ in range(rounds):
-        try:
-            await pilot.app.workers.wait_for_complete()
-        except WorkerFailed:
-            pass  # failures are the app's to show; tests look at what it showed
-        await pilot.pause()
 
 
 def account_screen(app) -> AccountScreen:
@@ -683,8 +666,7 @@ async def test_key_presses_work_while_thousands_of_users_load(account, monkeypat
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         screen = account_screen(app)
-        while not pages_sent.is_set():
-            await pilot.pause()
+        await wait_until(pilot, pages_sent.is_set, "the first user pages")
         await pilot.press("2", "slash", *"user-0004")
         await pilot.pause()
         # The listing is still running, yet the tab switch and the filter took effect.
@@ -727,8 +709,7 @@ async def test_palette_opens_the_probe_for_any_key_pair(account):
         await pilot.press("ctrl+p")
         assert isinstance(app.screen, CommandPalette)
         app.screen.query_one(CommandInput).value = "probe a key"
-        while not app.screen.query_one(CommandList).option_count:
-            await pilot.pause(0.05)
+        await wait_until(pilot, lambda: app.screen.query_one(CommandList).option_count, "palette matches")
         await pilot.press("enter")
         await pilot.pause()
         probe = app.screen
@@ -746,8 +727,7 @@ async def test_palette_creates_credentials_for_a_bucket(account):
         await pilot.press("ctrl+p")
         assert isinstance(app.screen, CommandPalette)
         app.screen.query_one(CommandInput).value = "bucket eu-data"
-        while not app.screen.query_one(CommandList).option_count:
-            await pilot.pause(0.05)
+        await wait_until(pilot, lambda: app.screen.query_one(CommandList).option_count, "palette matches")
         await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.screen, CreateScreen)

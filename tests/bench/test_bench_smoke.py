@@ -15,7 +15,7 @@ import pytest
 
 from bench.seed import SCALES
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")

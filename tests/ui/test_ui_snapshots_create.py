@@ -19,10 +19,9 @@ from moto.moto_api._internal import mock_random
 from s3cred_tui.core.credentials import Credentials
 from s3cred_tui.core.plan import build_plan
 from s3cred_tui.core.request import CredentialKind, CredentialRequest
-from s3cred_tui.core.session import SessionConfig
-from s3cred_tui.ui.app import S3CredApp
 from s3cred_tui.ui.screens.create import CreateScreen
 from s3cred_tui.ui.screens.result import ResultScreen
+from tests.ui.helpers import make_app, settle
 
 BUCKET = "alpha-bucket"
 SIZE = (120, 40)
@@ -36,17 +35,6 @@ def account():
         s3.create_bucket(Bucket=BUCKET)
         s3.put_object(Bucket=BUCKET, Key="reports/2024/a.csv", Body=b"data")
         yield
-
-
-def make_app() -> S3CredApp:
-    return S3CredApp(SessionConfig(region="us-east-1"))
-
-
-async def settle(pilot) -> None:
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
 
 
 async def open_form(pilot, prefix: str = "reports/") -> None:

@@ -23,7 +23,6 @@ from moto.moto_api._internal import mock_random
 from textual.widgets import Button, Input, OptionList, SelectionList, Static
 
 from s3cred_tui.core.request import CredentialKind
-from s3cred_tui.core.session import SessionConfig
 from s3cred_tui.ui import clipboard
 from s3cred_tui.ui.app import S3CredApp
 from s3cred_tui.ui.screens.apply import ApplyScreen
@@ -33,6 +32,7 @@ from s3cred_tui.ui.screens.result import ResultScreen
 from s3cred_tui.ui.screens.review import ReviewScreen
 from s3cred_tui.ui.widgets.policy_preview import PolicyPreview
 from s3cred_tui.ui.widgets.probe_panel import ProbePanel
+from tests.ui.helpers import make_app, settle
 
 BUCKET = "alpha-bucket"
 OTHER_BUCKET = "beta-bucket"
@@ -75,19 +75,8 @@ def copied(monkeypatch):
     return received
 
 
-def make_app(read_only: bool = False) -> S3CredApp:
-    return S3CredApp(SessionConfig(region="us-east-1"), read_only=read_only)
-
-
 def text(screen, selector: str) -> str:
     return str(screen.query_one(selector, Static).content)
-
-
-async def settle(pilot) -> None:
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
 
 
 async def open_create(pilot, buckets=(BUCKET,), prefix: str = "") -> CreateScreen:

@@ -17,12 +17,10 @@ from moto.core import DEFAULT_ACCOUNT_ID
 from moto.iam.models import iam_backends
 from moto.moto_api._internal import mock_random
 from moto.s3.models import s3_backends
-from textual.worker import WorkerFailed
 
-from s3cred_tui.core.session import SessionConfig
-from s3cred_tui.ui.app import S3CredApp
 from s3cred_tui.ui.screens.confirm import ConfirmModal
 from s3cred_tui.ui.screens.error import ErrorModal
+from tests.ui.helpers import make_app, settle
 
 SIZE = (140, 42)
 CREATED = datetime(2024, 3, 1, 9, 30, tzinfo=timezone.utc)
@@ -71,23 +69,8 @@ def pinned_account():
         yield
 
 
-def make_app() -> S3CredApp:
-    app = S3CredApp(SessionConfig(region="us-east-1"))
-    app.clock = lambda: NOW
-    return app
-
-
-async def settle(pilot) -> None:
-    for _ in range(3):
-        try:
-            await pilot.app.workers.wait_for_complete()
-        except WorkerFailed:
-            pass
-        await pilot.pause()
-
-
 def test_account_buckets(pinned_account, snap_compare):
-    assert snap_compare(make_app(), terminal_size=SIZE, run_before=settle)
+    assert snap_compare(make_app(clock=lambda: NOW), terminal_size=SIZE, run_before=settle)
 
 
 def test_account_users(pinned_account, snap_compare):
@@ -96,7 +79,7 @@ def test_account_users(pinned_account, snap_compare):
         await pilot.press("2")
         await settle(pilot)
 
-    assert snap_compare(make_app(), terminal_size=SIZE, run_before=users_tab)
+    assert snap_compare(make_app(clock=lambda: NOW), terminal_size=SIZE, run_before=users_tab)
 
 
 def test_bucket_detail(pinned_account, snap_compare):
@@ -109,7 +92,7 @@ def test_bucket_detail(pinned_account, snap_compare):
         tree.move_cursor(tree.root.children[0])  # the access map follows: reports/2024/
         await settle(pilot)
 
-    assert snap_compare(make_app(), terminal_size=SIZE, run_before=open_bucket)
+    assert snap_compare(make_app(clock=lambda: NOW), terminal_size=SIZE, run_before=open_bucket)
 
 
 def test_user_detail(pinned_account, snap_compare):
@@ -118,7 +101,7 @@ def test_user_detail(pinned_account, snap_compare):
         pilot.app.account_screen().open_user("reports-reader")
         await settle(pilot)
 
-    assert snap_compare(make_app(), terminal_size=SIZE, run_before=open_user)
+    assert snap_compare(make_app(clock=lambda: NOW), terminal_size=SIZE, run_before=open_user)
 
 
 def test_help(pinned_account, snap_compare):
@@ -127,7 +110,7 @@ def test_help(pinned_account, snap_compare):
         await pilot.press("question_mark")
         await pilot.pause()
 
-    assert snap_compare(make_app(), terminal_size=SIZE, run_before=open_help)
+    assert snap_compare(make_app(clock=lambda: NOW), terminal_size=SIZE, run_before=open_help)
 
 
 def test_error_modal(pinned_account, snap_compare):
@@ -142,7 +125,7 @@ def test_error_modal(pinned_account, snap_compare):
         )
         await pilot.pause()
 
-    assert snap_compare(make_app(), terminal_size=SIZE, run_before=show_error)
+    assert snap_compare(make_app(clock=lambda: NOW), terminal_size=SIZE, run_before=show_error)
 
 
 def test_confirm_modal(pinned_account, snap_compare):
@@ -154,4 +137,4 @@ def test_confirm_modal(pinned_account, snap_compare):
         await pilot.pause()
         assert isinstance(pilot.app.screen, ConfirmModal)
 
-    assert snap_compare(make_app(), terminal_size=SIZE, run_before=confirm_delete)
+    assert snap_compare(make_app(clock=lambda: NOW), terminal_size=SIZE, run_before=confirm_delete)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from textual.app import App, ComposeResult
 
 from s3cred_tui.ui.widgets.filter_table import FilterTable
+from tests.ui.helpers import settle
 
 ROWS = [(f"user-{i:04d}", [f"user-{i:04d}", "2024-01-01", str(i % 3)]) for i in range(1000)]
 
@@ -14,17 +15,12 @@ class Host(App[None]):
         yield FilterTable("users", [("name", "User"), ("created", "Created"), ("keys", "Keys")], window_rows=50)
 
 
-async def settle(pilot) -> None:
-    for _ in range(40):
-        await pilot.pause()
-
-
 async def test_window_grows_as_the_cursor_nears_its_end_and_filters_see_every_row():
     app = Host()
     async with app.run_test(size=(80, 30)) as pilot:
         listing = app.query_one(FilterTable)
         listing.add_rows(ROWS)
-        await settle(pilot)
+        await settle(pilot, rounds=40)
         assert listing.total == 1000
         assert listing.listed == 50
         assert listing.table.row_count == 50
@@ -32,17 +28,17 @@ async def test_window_grows_as_the_cursor_nears_its_end_and_filters_see_every_ro
         listing.focus_table()
         for _ in range(45):
             await pilot.press("down")
-        await settle(pilot)
+        await settle(pilot, rounds=40)
         assert listing.listed == 100, "moving near the end of the window lists the next rows"
 
         # The filter runs over all 1,000 rows, not just the listed ones.
         listing.set_filter("user-09")
-        await settle(pilot)
+        await settle(pilot, rounds=40)
         assert listing.shown == 100
         assert listing.listed == 50
         assert all(key.startswith("user-09") for key in listing.visible_keys())
         listing.set_filter("user-0999")
-        await settle(pilot)
+        await settle(pilot, rounds=40)
         assert listing.shown == 1 and listing.table.row_count == 1
 
 
@@ -51,9 +47,9 @@ async def test_cells_update_for_rows_outside_the_window_too():
     async with app.run_test(size=(80, 30)) as pilot:
         listing = app.query_one(FilterTable)
         listing.add_rows(ROWS)
-        await settle(pilot)
+        await settle(pilot, rounds=40)
         listing.update_cell("user-0900", "keys", "2")
         assert listing.row("user-0900")[2] == "2"
         listing.set_filter("user-0900")
-        await settle(pilot)
+        await settle(pilot, rounds=40)
         assert listing.table.get_row_at(0)[2] == "2"

@@ -19,7 +19,7 @@ from moto import mock_aws
 from textual.app import App, ComposeResult
 from textual.widget import Widget
 from textual.widgets import DataTable, Input, Select, Static
-from textual.worker import Worker, WorkerFailed, WorkerState
+from textual.worker import Worker, WorkerState
 
 from s3cred_tui.core.policies import policy_for
 from s3cred_tui.core.request import AccessLevel
@@ -29,6 +29,7 @@ from s3cred_tui.ui.screens.probe import ProbeScreen
 from s3cred_tui.ui.widgets.access_map_panel import AccessMapPanel
 from s3cred_tui.ui.widgets.probe_panel import CONDITION_MARK, ProbePanel
 from s3cred_tui.ui.widgets.simulate_panel import SimulatePanel, simulate
+from tests.ui.helpers import settle
 
 BUCKET = "probe-data"
 OTHER = "probe-other"
@@ -54,16 +55,6 @@ class Host(App[None]):
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state is WorkerState.ERROR and event.worker.error is not None:
             self.failures.append(event.worker.error)
-
-
-async def settle(pilot, rounds: int = 3) -> None:
-    """Let every worker finish (a failed one is recorded by the host) and its messages land."""
-    for _ in range(rounds):
-        try:
-            await pilot.app.workers.wait_for_complete()
-        except WorkerFailed:
-            pass
-        await pilot.pause()
 
 
 def text_of(widget: Static) -> str:
