@@ -3,7 +3,7 @@
 Its own process, so its request handling never shares a GIL with the client being timed.
 It seeds the account straight into moto's backends, then prints one JSON line on stdout
 (endpoint, counts and the administrator key: the pipe to the parent, never a file) and
-serves until its stdin closes.
+serves until its stdin closes. With `--aws-paging`, moto pages like AWS (`bench.aws_like`).
 """
 
 from __future__ import annotations
@@ -23,6 +23,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--users", type=int, help="override the scale's user count")
     parser.add_argument("--objects", type=int, help="override the scale's key count in the big bucket")
     parser.add_argument("--port", type=int, default=0, help="loopback port (0: any free one)")
+    parser.add_argument(
+        "--aws-paging", action="store_true", help="page ListUsers, GAAD and ListBuckets like AWS (bench/aws_like.py)"
+    )
     args = parser.parse_args(argv)
     base = SCALES[args.scale]
     scale = Scale(
@@ -34,6 +37,10 @@ def main(argv: list[str] | None = None) -> int:
 
     from s3cred_tui.demo.server import MotoServer
 
+    if args.aws_paging:
+        from bench.aws_like import install
+
+        install()
     started = time.perf_counter()
     server = MotoServer(host="127.0.0.1", port=args.port).start()
     try:
@@ -42,6 +49,7 @@ def main(argv: list[str] | None = None) -> int:
         ready = {
             "endpoint_url": server.endpoint_url,
             "seed_seconds": round(time.perf_counter() - started, 3),
+            "aws_paging": args.aws_paging,
             **seeded.public(),
             "secret_access_key": seeded.secret_access_key,
         }

@@ -41,6 +41,8 @@ def clean_aws_env(monkeypatch, tmp_path):
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "aws-config"))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "aws-credentials"))
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    # Apply journals (core/journal.py) go to the test's own directory, never the user's.
+    monkeypatch.setenv("S3CRED_TUI_STATE_DIR", str(tmp_path / "state"))
 
 
 @pytest.fixture

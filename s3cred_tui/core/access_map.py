@@ -13,15 +13,16 @@ Public API:
 
 from __future__ import annotations
 
-import json
-import urllib.parse
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from s3cred_tui.core.errors import S3CredError, translate
-from s3cred_tui.core.inventory import UserDetail
+from s3cred_tui.core.errors import S3CredError
+from s3cred_tui.core.inventory import UserDetail, managed_policy_document
 from s3cred_tui.core.simulate import Decision, s3_capabilities
+
+if TYPE_CHECKING:
+    from s3cred_tui.core.session import AwsContext
 
 CAPABILITIES = ("list", "read", "write", "delete")
 
@@ -112,14 +113,7 @@ def access_map(
     return [_user_access(detail, bucket, prefix, boundary_documents) for detail in details]
 
 
-def _decode_document(document: Any) -> dict:
-    """boto3 decodes IAM documents to dicts; a raw answer is URL-encoded JSON text."""
-    if isinstance(document, dict):
-        return document
-    return json.loads(urllib.parse.unquote(str(document)))
-
-
-def fetch_boundary_documents(ctx: Any, arns: Iterable[str | None]) -> dict[str, dict | S3CredError]:
+def fetch_boundary_documents(ctx: AwsContext, arns: Iterable[str | None]) -> dict[str, dict | S3CredError]:
     """The default version of each distinct boundary policy (customer or AWS managed).
 
     A boundary that cannot be read is returned as its error rather than raised, so one
@@ -128,15 +122,7 @@ def fetch_boundary_documents(ctx: Any, arns: Iterable[str | None]) -> dict[str, 
     documents: dict[str, dict | S3CredError] = {}
     for arn in dict.fromkeys(a for a in arns if a):
         try:
-            version = ctx.iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
-        except Exception as exc:
-            documents[arn] = translate(exc, "iam:GetPolicy")
-            continue
-        try:
-            raw = ctx.iam.get_policy_version(PolicyArn=arn, VersionId=version)["PolicyVersion"]["Document"]
-            documents[arn] = _decode_document(raw)
-        except ValueError as exc:
-            documents[arn] = S3CredError(f"The policy document of {arn} is not valid JSON: {exc}", code="MalformedPolicy")
-        except Exception as exc:
-            documents[arn] = translate(exc, "iam:GetPolicyVersion")
+            documents[arn] = managed_policy_document(ctx, arn)
+        except S3CredError as exc:
+            documents[arn] = exc
     return documents

@@ -12,15 +12,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-_VISIBLE_SECRET_CHARS = 4
+# Long enough to read as "a secret is here", the width the result screen lays out for it.
+_MASK_LENGTH = 20
 
 
 def _mask(secret: str | None) -> str | None:
+    """Stars only: even the last few characters of a secret narrow a guess and end up in
+    screenshots, so none are shown. Past `_MASK_LENGTH` the length is not shown either."""
     if secret is None:
         return None
-    if len(secret) <= 2 * _VISIBLE_SECRET_CHARS:
-        return "*" * len(secret)
-    return "*" * 16 + secret[-_VISIBLE_SECRET_CHARS:]
+    return "*" * min(len(secret), _MASK_LENGTH)
 
 
 @dataclass(frozen=True)

@@ -1,14 +1,21 @@
 """Plans: the exact AWS calls that will make the credentials, read from the account first.
 
-`build_plan` validates the request before any AWS call, then makes read-only calls
+`build_plan` drafts the request (`core.draft`: checked, normalised, its policy built and
+measured) before any AWS call, then makes read-only calls
 (get_caller_identity, head_bucket, get_user, list_access_keys, get_role, ...) so the
 plan can state facts ("bucket data-lake exists in eu-west-1"), warnings, and blockers
 (reasons it cannot work). Nothing is changed until `apply.apply_plan` runs the plan.
 
 Public API:
-- `Step(action, title, params, policy=None, restore=None)`
-- `Plan(request, identity, steps, facts, warnings, blockers)`: `.ok`, `.describe()`, `.to_dict()`
+- `Plan(draft, identity, steps, facts, warnings, blockers, policy_review=None)`: `.request` and
+  `.policy` (from the draft, kept once), `.ok`, `.needs_broad_acknowledgement`,
+  `.ok_once_acknowledged`, `.acknowledge_broad_policy()`, `.add(kind, title, params, document=None, restore=None) -> Step`,
+  `.describe()`, `.to_dict()`
+- `Step(kind, title, params, plan, document=None, restore=None)`: `.action` (the kind's API call),
+  `.policy` (the document the call sends); made only by `Plan.add`. Kinds are `apply.StepKind`s.
 - `build_plan(ctx, request, identity=None) -> Plan`
+- `policy_review_for(draft) -> PolicyReview | None`, `acknowledgement_required(request, review) -> bool`
+  (pure: the command line refuses a broad custom policy before any AWS call)
 - `user_policy_name(access) -> str`, `DEFAULT_ROLE_NAME`, `WAIT_FOR_KEY_ACTION`,
   `MAX_ACCESS_KEYS_PER_USER`, `ROLE_CHAINING_LIMIT_SECONDS`, `FEDERATION_ROOT_LIMIT_SECONDS`
 
@@ -17,37 +24,65 @@ Decisions:
   duration is a blocker, not silently clamped, so nobody gets shorter credentials than asked.
 - A reused user never has an existing inline policy overwritten: the new policy gets a
   name the user does not have yet.
+- An existing role is reused only when its trust policy lets exactly the caller assume it
+  (`core.trust.assess_trust`); otherwise the plan refuses, says why and suggests a free name.
+  A trust policy is never rewritten: a `created-by` tag can be set by anyone with
+  `iam:TagRole`, so it authorises nothing. Our own role whose trust is exactly the caller may
+  get the managed policy re-attached or a longer maximum session.
+- What the person wrote into the policy (a custom policy, extra statements) is reviewed by
+  `core.policy_checks`; a custom policy broader than the named buckets is a blocker until
+  acknowledged (`request.allow_broad`, or `Plan.acknowledge_broad_policy()` after a confirm step).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import urllib.parse
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import botocore.exceptions
 
 from s3cred_tui.core import policies
+from s3cred_tui.core.apply import (
+    ASSUME_ROLE,
+    ATTACH_ROLE_POLICY,
+    CREATE_ACCESS_KEY,
+    CREATE_BUCKET,
+    CREATE_ROLE,
+    CREATE_USER,
+    GET_FEDERATION_TOKEN,
+    MAX_ACCESS_KEYS_PER_USER,
+    PUT_USER_POLICY,
+    TAG_BUCKET,
+    UPDATE_ROLE,
+    WAIT_FOR_NEW_KEY,
+    StepKind,
+)
+from s3cred_tui.core.draft import Draft, draft_request
 from s3cred_tui.core.errors import (
     AccessDenied,
     CredentialsExpired,
     CredentialsInvalid,
     CredentialsMissing,
     NotFound,
-    S3CredError,
     translate,
 )
 from s3cred_tui.core.inventory import Identity, region_from_location, whoami
-from s3cred_tui.core.request import CredentialKind, CredentialRequest
+from s3cred_tui.core.policy_checks import PolicyReview, check_custom_policy
+from s3cred_tui.core.request import AccessLevel, CredentialKind, CredentialRequest
 from s3cred_tui.core.tags import CREATED_BY_TAG, is_ours
-from s3cred_tui.core.validation import role_session_name, validate_request
+from s3cred_tui.core.trust import assess_trust
+from s3cred_tui.core.validation import role_session_name
+
+if TYPE_CHECKING:
+    from s3cred_tui.core.session import AwsContext
 
 DEFAULT_ROLE_NAME = "s3cred-tui.s3-access"
-WAIT_FOR_KEY_ACTION = "sts:GetCallerIdentity"
+WAIT_FOR_KEY_ACTION = WAIT_FOR_NEW_KEY.action
 WAIT_FOR_KEY_TITLE = "Wait until the new key works"
-MAX_ACCESS_KEYS_PER_USER = 2
 ROLE_CHAINING_LIMIT_SECONDS = 3600
 FEDERATION_ROOT_LIMIT_SECONDS = 3600
 FEDERATION_MIN_SECONDS = 900
@@ -61,15 +96,27 @@ _CREDENTIAL_ERRORS = (CredentialsExpired, CredentialsInvalid, CredentialsMissing
 
 @dataclass
 class Step:
-    """One AWS call. `params` are its key parameters (JSON-serialisable, never a secret);
-    `policy` is the policy document it sends, if any; `restore` is what undoing a change
-    to an existing resource puts back (for repair steps)."""
+    """One AWS call of a plan. `params` are its key parameters (JSON-serialisable, never a secret);
+    `document` is a policy document of its own (a role's trust policy); `restore` is what undoing a
+    change to an existing resource puts back (for repair steps). A call that gives the credentials
+    their policy reads it from its plan, which keeps it once."""
 
-    action: str
+    kind: StepKind
     title: str
     params: dict[str, Any]
-    policy: dict[str, Any] | None = None
+    plan: Plan = field(repr=False, compare=False)
+    document: dict[str, Any] | None = None
     restore: dict[str, Any] | None = None
+
+    @property
+    def action(self) -> str:
+        """The API call, as `iam:CreateUser`."""
+        return self.kind.action
+
+    @property
+    def policy(self) -> dict[str, Any] | None:
+        """The policy document this call sends, if any."""
+        return self.plan.policy if self.kind.sends_access_policy else self.document
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"action": self.action, "title": self.title, "params": _jsonable(self.params)}
@@ -80,16 +127,65 @@ class Step:
 
 @dataclass
 class Plan:
-    request: CredentialRequest
+    draft: Draft  # the request, checked and normalised, with the policy the credentials get
     identity: Identity | None
     steps: list[Step] = field(default_factory=list)
     facts: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     blockers: list[str] = field(default_factory=list)
+    # The review of a custom policy or extra statements; None for a generated policy.
+    policy_review: PolicyReview | None = None
+
+    @property
+    def request(self) -> CredentialRequest:
+        return self.draft.request
+
+    @property
+    def needs_broad_acknowledgement(self) -> bool:
+        """The custom policy grants more than the named buckets and nobody has accepted that yet."""
+        return acknowledgement_required(self.request, self.policy_review)
+
+    @property
+    def ok_once_acknowledged(self) -> bool:
+        """The only thing stopping this plan is a broad custom policy nobody has accepted yet."""
+        return (
+            self.needs_broad_acknowledgement
+            and self.policy_review is not None
+            and self.blockers == [_broad_policy_blocker(self.policy_review)]
+        )
+
+    def acknowledge_broad_policy(self) -> None:
+        """The person accepted the broad grants (after seeing them): lift that one blocker."""
+        if not self.needs_broad_acknowledgement:
+            return
+        assert self.policy_review is not None
+        blocker = _broad_policy_blocker(self.policy_review)
+        self.draft = dataclasses.replace(self.draft, request=dataclasses.replace(self.request, allow_broad=True))
+        self.blockers = [b for b in self.blockers if b != blocker]
+        self.warnings.append(_broad_policy_warning(self.policy_review, self.request))
+
+    @property
+    def policy(self) -> dict[str, Any] | None:
+        """The policy that limits the new credentials (the user's inline policy or the session policy)."""
+        return self.draft.policy
 
     @property
     def ok(self) -> bool:
         return not self.blockers
+
+    def add(
+        self,
+        kind: StepKind,
+        title: str,
+        params: dict[str, Any],
+        *,
+        document: dict[str, Any] | None = None,
+        restore: dict[str, Any] | None = None,
+    ) -> Step:
+        """Append a step of this kind to the plan."""
+        step = Step(kind, title, params, self, document=document, restore=restore)
+        self.steps.append(step)
+        return step
 
     def describe(self) -> str:
         """The dry run, in plain words: facts, numbered calls with their policies, warnings, blockers."""
@@ -97,6 +193,8 @@ class Plan:
         where = ", ".join(req.buckets)
         scope = f" under prefix {req.prefix!r}" if req.prefix else ""
         lines = [f"Plan: {req.kind.value} credentials, {req.access.value} access to {where}{scope}."]
+        if self.policy_review is not None:
+            lines.append(self.policy_review.headline + ".")
         if self.identity is not None:
             lines.append(f"Acting as {self.identity.arn} (account {self.identity.account}).")
         if self.facts:
@@ -140,7 +238,9 @@ class Plan:
                 "bucket_region": req.bucket_region,
                 "permissions_boundary": req.permissions_boundary,
                 "role_name": req.role_name,
+                "allow_broad": req.allow_broad,
             },
+            "policy_review": _review_dict(self.policy_review),
             "identity": self.identity.to_dict() if self.identity is not None else None,
             "ok": self.ok,
             "steps": [step.to_dict() for step in self.steps],
@@ -160,11 +260,22 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+def _review_dict(review: PolicyReview | None) -> dict[str, Any] | None:
+    if review is None:
+        return None
+    return {
+        "headline": review.headline,
+        "broad": list(review.broad),
+        "findings": [dataclasses.asdict(finding) for finding in review.findings],
+        "notes": list(review.notes),
+    }
+
+
 def _format_params(params: dict[str, Any]) -> str:
     return ", ".join(f"{key}={json.dumps(_jsonable(value), ensure_ascii=False)}" for key, value in params.items())
 
 
-def user_policy_name(access: Any) -> str:
+def user_policy_name(access: AccessLevel | str) -> str:
     return f"s3cred-tui.{getattr(access, 'value', access)}"
 
 
@@ -186,7 +297,7 @@ def _in_partition(arn: str, partition: str) -> str:
 # Buckets
 
 
-def _check_credentials(ctx: Any) -> None:
+def _check_credentials(ctx: AwsContext) -> None:
     """A HEAD answer carries no error code, so a 403 may hide dead credentials: ask STS."""
     try:
         ctx.sts.get_caller_identity()
@@ -196,7 +307,7 @@ def _check_credentials(ctx: Any) -> None:
             raise error from None
 
 
-def _plan_buckets(ctx: Any, req: CredentialRequest, plan: Plan) -> None:
+def _plan_buckets(ctx: AwsContext, req: CredentialRequest, plan: Plan) -> None:
     create_region = req.bucket_region or ctx.region
     for bucket in req.buckets:
         try:
@@ -248,13 +359,11 @@ def _plan_missing_bucket(bucket: str, req: CredentialRequest, region: str, plan:
     params: dict[str, Any] = {"Bucket": bucket, "Region": region}
     if region != "us-east-1":
         params["CreateBucketConfiguration"] = {"LocationConstraint": region}
-    plan.steps.append(Step("s3:CreateBucket", f"Create bucket {bucket} in {region}", params))
-    plan.steps.append(
-        Step(
-            "s3:PutBucketTagging",
-            f"Tag bucket {bucket} as created by s3cred-tui",
-            {"Bucket": bucket, "Region": region, "Tagging": {"TagSet": [dict(CREATED_BY_TAG)]}},
-        )
+    plan.add(CREATE_BUCKET, f"Create bucket {bucket} in {region}", params)
+    plan.add(
+        TAG_BUCKET,
+        f"Tag bucket {bucket} as created by s3cred-tui",
+        {"Bucket": bucket, "Region": region, "Tagging": {"TagSet": [dict(CREATED_BY_TAG)]}},
     )
 
 
@@ -262,10 +371,10 @@ def _plan_missing_bucket(bucket: str, req: CredentialRequest, region: str, plan:
 # Permanent: user, inline policy, access key
 
 
-def _plan_permanent(ctx: Any, req: CredentialRequest, identity: Identity | None, plan: Plan, document: dict) -> None:
+def _plan_permanent(ctx: AwsContext, req: CredentialRequest, identity: Identity | None, plan: Plan) -> None:
     iam = ctx.iam
     user = req.username
-    assert user is not None  # validate_request fills in the default name
+    assert user is not None  # the draft fills in the default name
     policy_name = user_policy_name(req.access)
     existing_inline: dict[str, dict] = {}
     reuse = False
@@ -318,12 +427,14 @@ def _plan_permanent(ctx: Any, req: CredentialRequest, identity: Identity | None,
             candidate, counter = f"{policy_name}.{counter}", counter + 1
         policy_name = candidate
 
-    total = policies.policy_size(document) + sum(policies.policy_size(doc) for doc in existing_inline.values())
-    if total > policies.INLINE_USER_POLICY_LIMIT:
+    # The draft measured the new policy alone; a reused user's inline policies count against the same limit.
+    draft = plan.draft
+    total = draft.size + sum(policies.policy_size(doc) for doc in existing_inline.values())
+    if total > draft.limit:
         others = f" together with the user's {len(existing_inline)} other inline policies" if existing_inline else ""
         plan.blockers.append(
-            f"The user policy is {policies.policy_size(document):,} characters{others} "
-            f"({total:,} in all); AWS allows {policies.INLINE_USER_POLICY_LIMIT:,} of inline policy per user. "
+            f"The user policy is {draft.size:,} characters{others} "
+            f"({total:,} in all); AWS allows {draft.limit:,} of inline policy per user. "
             "Use fewer buckets or a shorter prefix."
         )
 
@@ -333,44 +444,14 @@ def _plan_permanent(ctx: Any, req: CredentialRequest, identity: Identity | None,
             boundary = _in_partition(policies.BOUNDARY_FOR_LEVEL[req.access], _partition(identity))
             params["PermissionsBoundary"] = boundary
             plan.facts.append(f"permissions boundary {boundary.rsplit('/', 1)[-1]} caps the user to S3")
-        plan.steps.append(Step("iam:CreateUser", f"Create IAM user {user}", params))
-    plan.steps.append(
-        Step(
-            "iam:PutUserPolicy",
-            f"Give {user} the inline policy {policy_name}",
-            {"UserName": user, "PolicyName": policy_name},
-            policy=document,
-        )
-    )
-    plan.steps.append(Step("iam:CreateAccessKey", f"Create an access key for {user}", {"UserName": user}))
-    plan.steps.append(Step(WAIT_FOR_KEY_ACTION, WAIT_FOR_KEY_TITLE, {"UserName": user}))
+        plan.add(CREATE_USER, f"Create IAM user {user}", params)
+    plan.add(PUT_USER_POLICY, f"Give {user} the inline policy {policy_name}", {"UserName": user, "PolicyName": policy_name})
+    plan.add(CREATE_ACCESS_KEY, f"Create an access key for {user}", {"UserName": user})
+    plan.add(WAIT_FOR_NEW_KEY, WAIT_FOR_KEY_TITLE, {"UserName": user})
 
 
 # ---------------------------------------------------------------------------
 # Assume role
-
-
-def _statement_trusts(statement: dict, principal_arn: str, account: str) -> bool:
-    if statement.get("Effect") != "Allow":
-        return False
-    actions = statement.get("Action", [])
-    actions = actions if isinstance(actions, list) else [actions]
-    if not any(a in ("sts:AssumeRole", "sts:*", "*") for a in actions):
-        return False
-    principal = statement.get("Principal", {})
-    if principal == "*":
-        return True
-    aws = principal.get("AWS", []) if isinstance(principal, dict) else []
-    aws = aws if isinstance(aws, list) else [aws]
-    partition = principal_arn.split(":")[1] if principal_arn.startswith("arn:") else "aws"
-    accepted = {principal_arn, "*", account, f"arn:{partition}:iam::{account}:root"}
-    return any(p in accepted for p in aws)
-
-
-def trust_allows(document: dict, principal_arn: str, account: str) -> bool:
-    statements = document.get("Statement", [])
-    statements = statements if isinstance(statements, list) else [statements]
-    return any(isinstance(s, dict) and _statement_trusts(s, principal_arn, account) for s in statements)
 
 
 def _decode(document: Any) -> dict:
@@ -379,7 +460,7 @@ def _decode(document: Any) -> dict:
     return json.loads(urllib.parse.unquote(document))
 
 
-def _plan_assume_role(ctx: Any, req: CredentialRequest, identity: Identity, plan: Plan, document: dict) -> None:
+def _plan_assume_role(ctx: AwsContext, req: CredentialRequest, identity: Identity, plan: Plan) -> None:
     duration = int(req.duration_seconds or DEFAULT_MAX_SESSION_SECONDS)
     if identity.principal_type == "root":
         plan.blockers.append(
@@ -400,6 +481,12 @@ def _plan_assume_role(ctx: Any, req: CredentialRequest, identity: Identity, plan
         )
 
     role_name = req.role_name or DEFAULT_ROLE_NAME
+    if identity.principal_type == "assumed-role":
+        plan.warnings.append(
+            f"You are signed in through role {identity.principal_arn}, so the helper role {role_name} trusts that "
+            "role: every session of it (anyone or anything that can assume it) will be able to assume "
+            f"{role_name} too."
+        )
     partition = _partition(identity)
     managed_arn = _in_partition(policies.ROLE_MANAGED_POLICY_ARN, partition)
     trust = policies.trust_policy_for(identity.principal_arn)
@@ -420,25 +507,21 @@ def _plan_assume_role(ctx: Any, req: CredentialRequest, identity: Identity, plan
         role_arn = f"arn:{partition}:iam::{identity.account}:role/{role_name}"
         max_session = min(MAX_ROLE_SESSION_SECONDS, max(DEFAULT_MAX_SESSION_SECONDS, duration))
         plan.facts.append(f"role {role_name} does not exist; it will be created")
-        plan.steps.append(
-            Step(
-                "iam:CreateRole",
-                f"Create role {role_name}, trusted by {identity.principal_arn}",
-                {
-                    "RoleName": role_name,
-                    "MaxSessionDuration": max_session,
-                    "Description": "Temporary S3 credentials made by s3cred-tui",
-                    "Tags": [dict(CREATED_BY_TAG)],
-                },
-                policy=trust,
-            )
+        plan.add(
+            CREATE_ROLE,
+            f"Create role {role_name}, trusted by {identity.principal_arn}",
+            {
+                "RoleName": role_name,
+                "MaxSessionDuration": max_session,
+                "Description": "Temporary S3 credentials made by s3cred-tui",
+                "Tags": [dict(CREATED_BY_TAG)],
+            },
+            document=trust,
         )
-        plan.steps.append(
-            Step(
-                "iam:AttachRolePolicy",
-                f"Attach {managed_arn.rsplit('/', 1)[-1]} to role {role_name} (the session policy narrows it)",
-                {"RoleName": role_name, "PolicyArn": managed_arn},
-            )
+        plan.add(
+            ATTACH_ROLE_POLICY,
+            f"Attach {managed_arn.rsplit('/', 1)[-1]} to role {role_name} (the session policy narrows it)",
+            {"RoleName": role_name, "PolicyArn": managed_arn},
         )
     else:
         role_arn = role["Arn"]
@@ -454,50 +537,44 @@ def _plan_assume_role(ctx: Any, req: CredentialRequest, identity: Identity, plan
         except Exception as exc:
             raise translate(exc, "iam:ListAttachedRolePolicies") from None
         current_trust = _decode(role.get("AssumeRolePolicyDocument") or {})
-        trusted = trust_allows(current_trust, identity.principal_arn, identity.account)
+        trust_check = assess_trust(current_trust, identity.principal_arn, identity.account)
         has_policy = managed_arn in attached
         max_session = int(role.get("MaxSessionDuration") or DEFAULT_MAX_SESSION_SECONDS)
         long_enough = max_session >= duration
         extras = [a for a in attached if a != managed_arn] + [f"inline {n}" for n in inline]
+        owner = "created by s3cred-tui" if ours else "not created by s3cred-tui"
         problems = []
-        if not trusted:
-            problems.append(f"its trust policy does not name {identity.principal_arn}")
         if not has_policy:
             problems.append(f"{managed_arn.rsplit('/', 1)[-1]} is not attached")
         if not long_enough:
             problems.append(f"its maximum session is {max_session} s, less than {duration} s")
-        owner = "created by s3cred-tui" if ours else "not created by s3cred-tui"
-        if not problems:
-            plan.facts.append(f"role {role_name} exists ({owner}) and is ready")
+        if not trust_check.ok:
+            # Never rewritten, tag or not: the tag proves nothing, and the principals it lets in
+            # may depend on it.
+            plan.facts.append(f"role {role_name} exists ({owner}); its trust policy does not let only you assume it")
+            free = _free_role_name(iam, role_name)
+            suggestion = f" (for example {free}, which is free)" if free else ""
+            plan.blockers.append(
+                f"Role {role_name} ({owner}) cannot be reused: {' '.join(trust_check.reasons)} "
+                f"Its trust policy will not be changed; choose another role name{suggestion}."
+            )
+        elif not problems:
+            plan.facts.append(f"role {role_name} exists ({owner}), trusts only you, and is ready")
         elif ours:
-            plan.facts.append(f"role {role_name} exists ({owner}) and will be repaired: {'; '.join(problems)}")
-            if not trusted:
-                plan.steps.append(
-                    Step(
-                        "iam:UpdateAssumeRolePolicy",
-                        f"Let {identity.principal_arn} assume role {role_name}",
-                        {"RoleName": role_name},
-                        policy=trust,
-                        restore={"PolicyDocument": current_trust},
-                    )
-                )
+            plan.facts.append(f"role {role_name} exists ({owner}, trusts only you) and will be repaired: {'; '.join(problems)}")
             if not has_policy:
-                plan.steps.append(
-                    Step(
-                        "iam:AttachRolePolicy",
-                        f"Attach {managed_arn.rsplit('/', 1)[-1]} to role {role_name}",
-                        {"RoleName": role_name, "PolicyArn": managed_arn},
-                    )
+                plan.add(
+                    ATTACH_ROLE_POLICY,
+                    f"Attach {managed_arn.rsplit('/', 1)[-1]} to role {role_name}",
+                    {"RoleName": role_name, "PolicyArn": managed_arn},
                 )
             if not long_enough:
                 new_max = min(MAX_ROLE_SESSION_SECONDS, duration)
-                plan.steps.append(
-                    Step(
-                        "iam:UpdateRole",
-                        f"Allow sessions of {new_max} s on role {role_name}",
-                        {"RoleName": role_name, "MaxSessionDuration": new_max},
-                        restore={"MaxSessionDuration": max_session},
-                    )
+                plan.add(
+                    UPDATE_ROLE,
+                    f"Allow sessions of {new_max} s on role {role_name}",
+                    {"RoleName": role_name, "MaxSessionDuration": new_max},
+                    restore={"MaxSessionDuration": max_session},
                 )
         else:
             plan.facts.append(f"role {role_name} exists ({owner}): {'; '.join(problems)}")
@@ -510,36 +587,91 @@ def _plan_assume_role(ctx: Any, req: CredentialRequest, identity: Identity, plan
                 f"Role {role_name} also has {', '.join(extras)}; the session policy still limits these credentials."
             )
 
-    size = policies.policy_size(document)
-    if size > policies.SESSION_POLICY_LIMIT:
-        plan.blockers.append(_session_too_large(document))
-    plan.steps.append(
-        Step(
-            "sts:AssumeRole",
-            f"Assume role {role_name} with the session policy for {duration // 60} minutes",
-            {
-                "RoleArn": role_arn,
-                "RoleSessionName": role_session_name(req.buckets, req.access),
-                "DurationSeconds": duration,
-            },
-            policy=document,
-        )
+    plan.add(
+        ASSUME_ROLE,
+        f"Assume role {role_name} with the session policy for {duration // 60} minutes",
+        {
+            "RoleArn": role_arn,
+            "RoleSessionName": role_session_name(req.buckets, req.access),
+            "DurationSeconds": duration,
+        },
     )
 
 
-def _session_too_large(document: dict) -> str:
-    try:
-        policies.check_policy_size(document, policies.SESSION_POLICY_LIMIT, "session policy")
-    except S3CredError as exc:
-        return exc.message
-    return "The session policy is too large."
+ROLE_NAME_LIMIT = 64
+_FREE_NAME_ATTEMPTS = 9
+
+
+def _free_role_name(iam: Any, taken: str) -> str | None:
+    """A role name like `taken` that no role has yet (`NAME-2`, `NAME-3`, ...), or None when
+    none of the first few is free or the account cannot be asked."""
+    for counter in range(2, 2 + _FREE_NAME_ATTEMPTS):
+        suffix = f"-{counter}"
+        candidate = taken[: ROLE_NAME_LIMIT - len(suffix)] + suffix
+        try:
+            iam.get_role(RoleName=candidate)
+        except Exception as exc:
+            if isinstance(translate(exc, "iam:GetRole"), NotFound):
+                return candidate
+            return None
+    return None
+
+
+# ---------------------------------------------------------------------------
+# Custom policies
+
+
+def _broad_policy_blocker(review: PolicyReview) -> str:
+    return (
+        f"{review.headline}. It grants more than the named buckets: {' '.join(review.broad)} "
+        "Acknowledge this explicitly to use it (--allow-broad on the command line, a confirm step in the app)."
+    )
+
+
+def _broad_policy_warning(review: PolicyReview, request: CredentialRequest) -> str:
+    if request.custom_policy is None:
+        return f"The extra statements grant more than the named buckets: {' '.join(review.broad)}"
+    return f"Acknowledged: the policy grants more than the named buckets: {' '.join(review.broad)}"
+
+
+def policy_review_for(draft: Draft) -> PolicyReview | None:
+    """The review of what the person wrote into the policy (a custom policy, or extra statements
+    added to a generated one); None for a generated policy or a draft without a policy. Pure."""
+    req = draft.request
+    if draft.policy is None or (req.custom_policy is None and not req.extra_statements):
+        return None
+    return check_custom_policy(draft.policy, req.buckets, req.prefix)
+
+
+def acknowledgement_required(request: CredentialRequest, review: PolicyReview | None) -> bool:
+    """A custom policy that grants more than the named buckets needs an explicit yes first.
+
+    Extra statements added to a generated policy are reviewed and warned about, not blocked:
+    each is a grant asked for by name, on top of a policy this tool wrote.
+    """
+    return request.custom_policy is not None and review is not None and bool(review.broad) and not request.allow_broad
+
+
+def _review_policy(plan: Plan) -> None:
+    """Review a policy the person wrote before anything uses it: findings and broad grants are
+    warnings; a broad custom policy is a blocker until acknowledged."""
+    review = policy_review_for(plan.draft)
+    if review is None:
+        return
+    plan.policy_review = review
+    plan.warnings.extend(f"Policy lint (parliament): {finding.text}" for finding in review.findings)
+    plan.warnings.extend(review.notes)
+    if acknowledgement_required(plan.request, review):
+        plan.blockers.append(_broad_policy_blocker(review))
+    elif review.broad:
+        plan.warnings.append(_broad_policy_warning(review, plan.request))
 
 
 # ---------------------------------------------------------------------------
 # Federation token
 
 
-def _plan_federation(req: CredentialRequest, identity: Identity, plan: Plan, document: dict) -> None:
+def _plan_federation(req: CredentialRequest, identity: Identity, plan: Plan) -> None:
     duration = int(req.duration_seconds or DEFAULT_MAX_SESSION_SECONDS)
     if identity.principal_type not in ("user", "root"):
         plan.blockers.append(
@@ -555,36 +687,38 @@ def _plan_federation(req: CredentialRequest, identity: Identity, plan: Plan, doc
             f"A federation token can do only what both {identity.name} and the policy allow, "
             "and cannot call IAM. Your user needs these S3 permissions itself."
         )
-    size = policies.policy_size(document)
-    if size > policies.SESSION_POLICY_LIMIT:
-        plan.blockers.append(_session_too_large(document))
     name = role_session_name(req.buckets, req.access, max_length=FEDERATION_NAME_LIMIT)
-    plan.steps.append(
-        Step(
-            "sts:GetFederationToken",
-            f"Get a federation token {name} for {duration // 60} minutes",
-            {"Name": name, "DurationSeconds": duration},
-            policy=document,
-        )
+    plan.add(
+        GET_FEDERATION_TOKEN,
+        f"Get a federation token {name} for {duration // 60} minutes",
+        {"Name": name, "DurationSeconds": duration},
     )
 
 
 # ---------------------------------------------------------------------------
 
 
-def build_plan(ctx: Any, request: CredentialRequest, identity: Identity | None = None) -> Plan:
-    """Validate (no AWS call before this passes), then read the account and lay out the steps."""
-    req = validate_request(request)
-    document = policies.policy_for_request(req)
+def build_plan(ctx: AwsContext, request: CredentialRequest, identity: Identity | None = None) -> Plan:
+    """Draft the request (no AWS call before it has no problems: the first is raised), then read
+    the account and lay out the steps.
+
+    The draft refused a policy over its size limit, so only a reused user's other inline policies
+    can still make it too large here.
+    """
+    draft = draft_request(request)
+    if draft.problems:
+        raise draft.problems[0]
+    req = draft.request
     if identity is None:
         identity = whoami(ctx)
-    plan = Plan(request=req, identity=identity)
+    plan = Plan(draft=draft, identity=identity)
+    _review_policy(plan)
     _plan_buckets(ctx, req, plan)
     kind = CredentialKind(req.kind)
     if kind is CredentialKind.PERMANENT:
-        _plan_permanent(ctx, req, identity, plan, document)
+        _plan_permanent(ctx, req, identity, plan)
     elif kind is CredentialKind.ASSUME_ROLE:
-        _plan_assume_role(ctx, req, identity, plan, document)
+        _plan_assume_role(ctx, req, identity, plan)
     else:
-        _plan_federation(req, identity, plan, document)
+        _plan_federation(req, identity, plan)
     return plan

@@ -36,13 +36,32 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from s3cred_tui.core.errors import PolicyTooLarge, ValidationError
-from s3cred_tui.core.request import AccessLevel, CredentialRequest, PrefixMode
-from s3cred_tui.core.validation import normalise_prefix, validate_bucket_name, validate_policy_document
+from s3cred_tui.core.request import (
+    AccessLevel,
+    CredentialKind,
+    CredentialRequest,
+    PrefixMode,
+)
+from s3cred_tui.core.validation import (
+    normalise_prefix,
+    validate_bucket_name,
+    validate_policy_document,
+)
 
 INLINE_USER_POLICY_LIMIT = 2048
 ROLE_POLICY_LIMIT = 10240
 SESSION_POLICY_LIMIT = 2048
 MANAGED_POLICY_LIMIT = 6144
+
+
+def policy_limit(kind: CredentialKind | str) -> tuple[int, str]:
+    """The size limit the policy of this kind of credentials must fit, and what AWS calls that policy.
+
+    Temporary credentials carry it as a session policy; a permanent user as its inline policy.
+    """
+    if CredentialKind(kind).temporary:
+        return SESSION_POLICY_LIMIT, "session policy"
+    return INLINE_USER_POLICY_LIMIT, "inline user policy"
 
 POLICY_VERSION = "2012-10-17"
 

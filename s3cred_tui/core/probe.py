@@ -8,6 +8,8 @@ caller's own identity; writes go to a unique temporary key, only where the level
 
 Public API:
 - `probe_cases(buckets, access, prefix) -> list[ProbeCase]`
+- `ProbeResult`, `ProbeReport` (`.tally -> ProbeTally`: agree/differ/unclear and Condition-decided counts)
+- `allowed_word(allowed) -> str` (allowed / denied / unclear)
 - `run_probe(caller, credentials, buckets, access, prefix, on_result=None, ...) -> ProbeReport`
 - `wait_until_usable(ctx, ...) -> float` (seconds waited for a new key to be accepted)
 """
@@ -60,6 +62,11 @@ class ProbeCase:
         return f"{self.check} {places[self.where]}"
 
 
+def allowed_word(allowed: bool | None) -> str:
+    """How an expected or observed answer is shown: allowed, denied, or unclear (None)."""
+    return {True: "allowed", False: "denied", None: "unclear"}[allowed]
+
+
 @dataclass(frozen=True)
 class ProbeResult:
     case: ProbeCase
@@ -69,6 +76,30 @@ class ProbeResult:
     @property
     def agrees(self) -> bool:
         return self.observed_allowed is not None and self.observed_allowed == self.case.expected_allowed
+
+    @property
+    def unclear(self) -> bool:
+        return self.observed_allowed is None
+
+    @property
+    def differs(self) -> bool:
+        """The key answered, and not as the access asked for says it should."""
+        return not self.unclear and not self.agrees
+
+
+@dataclass(frozen=True)
+class ProbeTally:
+    """How a probe's answers compare with the access asked for: the counts every view shows."""
+
+    total: int
+    agree: int
+    differ: int
+    unclear: int
+    # Rows AWS decides with a Condition (`ProbeCase.decided_by_condition`): a view marks them
+    # and explains that emulators ignore Conditions.
+    condition_decided: int
+    # Of `differ`, those decided by a Condition: on an emulator they may differ although AWS enforces them.
+    differ_by_condition: int
 
 
 @dataclass
@@ -85,6 +116,18 @@ class ProbeReport:
     @property
     def mismatches(self) -> list[ProbeResult]:
         return [r for r in self.results if not r.agrees]
+
+    @property
+    def tally(self) -> ProbeTally:
+        results = self.results
+        return ProbeTally(
+            total=len(results),
+            agree=sum(1 for r in results if r.agrees),
+            differ=sum(1 for r in results if r.differs),
+            unclear=sum(1 for r in results if r.unclear),
+            condition_decided=sum(1 for r in results if r.case.decided_by_condition),
+            differ_by_condition=sum(1 for r in results if r.differs and r.case.decided_by_condition),
+        )
 
 
 def _outside_prefix(prefix: str) -> str:

@@ -66,7 +66,7 @@ MAX_DURATION_SECONDS = 12 * 60 * 60
 class CredentialRequest:
     """A request for credentials, before or after validation.
 
-    `prefix` is as typed; `validation.validate_request` returns a copy with the prefix
+    `prefix` is as typed; `draft.draft_request` gives a copy with the prefix
     normalised (trailing `/`, no leading `/`).
     """
 
@@ -86,6 +86,9 @@ class CredentialRequest:
     role_name: str | None = None
     extra_statements: tuple[dict[str, Any], ...] = field(default=())
     custom_policy: dict[str, Any] | None = None
+    # The person has seen and accepted that the custom policy (or the extra statements) grants more
+    # than the named buckets (`policy_checks.check_custom_policy(...).broad`); without it the plan refuses.
+    allow_broad: bool = False
 
     @property
     def temporary(self) -> bool:

@@ -16,11 +16,16 @@ Public API
     ``aws:PrincipalAccount`` and (for IAM users) ``aws:username`` are added when not given.
 
 ``evaluate(request, identity_policies, *, session_policy=None, boundary=None,
-resource_policy=None) -> Decision``
+resource_policy=None, resource_account=None, resource_policy_required=None) -> Decision``
     Every policy is a policy document (dict) or a ``(name, document)`` pair so that reasons can
     name it. All policies are checked before anything is evaluated: a malformed policy, an
     unknown element or an unknown condition operator raises `PolicyError` (never "Error"
-    decisions and never a silent match).
+    decisions and never a silent match). ``resource_account`` is the account that owns the
+    resource: when it differs from the caller's account the request is cross-account and needs
+    an allow on both sides (the caller's identity side and the resource policy); when it is
+    None the resource is taken to be in the caller's account. ``resource_policy_required``
+    makes the resource policy's own allow necessary even within one account (a role's trust
+    policy for ``sts:AssumeRole*``, which is the default for those actions).
 
 ``Decision(allowed, decision, reason, deciding)``
     ``decision`` is ``"Allow"``, ``"ExplicitDeny"`` or ``"ImplicitDeny"``; ``reason`` is plain
@@ -32,7 +37,8 @@ resource_policy=None) -> Decision``
     ``index`` is the statement's 0-based position in the policy's ``Statement`` list.
 
 ``s3_capabilities(identity_policies, bucket, prefix="", *, boundary=None, session_policy=None,
-resource_policy=None, principal_arn=None, context=None) -> dict[str, Decision]``
+resource_policy=None, principal_arn=None, context=None, resource_account=None)
+-> dict[str, Decision]``
     What a principal can do in a bucket under a prefix: keys ``list`` (``s3:ListBucket`` on the
     bucket with ``s3:prefix=prefix``), ``read`` (``s3:GetObject``), ``write`` (``s3:PutObject``)
     and ``delete`` (``s3:DeleteObject``) on a probe key inside the prefix.
@@ -48,8 +54,13 @@ never reports more access than AWS would give):
   treated as limited by the boundary and the session policy. For a federated-user session the
   underlying IAM user is not known from its ARN, so grants naming that user do not match.
 
-Scope: requests within one account (a resource policy is the policy of a resource in the
-caller's account). Organizations SCPs/RCPs and cross-account rules are out of scope.
+- An Allow whose ``NotResource`` holds a variable with no value matches no resource (read
+  literally, "every resource except nothing" would grant everything).
+- A ``Deny`` with ``NotPrincipal`` exempts only a caller whose own ARN it names: naming the
+  account does not exempt its users, naming a role does not exempt its sessions.
+
+Scope: identity, boundary, session and resource policies, within one account or across two.
+Organizations SCPs/RCPs, VPC endpoint policies and ACLs are out of scope.
 """
 
 from __future__ import annotations
@@ -602,8 +613,21 @@ def _context_text(value: Any) -> str:
     return str(value)
 
 
-def _normalise_context(request: RequestContext) -> dict[str, str | list[str]]:
-    """Lower-cased keys (condition keys are case-insensitive), string values, lists for multi-valued keys."""
+# aws:PrincipalType for each kind of caller ("AWS global condition context keys", aws:PrincipalType).
+_PRINCIPAL_TYPES_BY_KIND = {
+    "user": "User",
+    "role": "AssumedRole",
+    "assumed-role": "AssumedRole",
+    "federated-user": "FederatedUser",
+    "root": "Account",
+}
+
+
+def _normalise_context(request: RequestContext, resource_account: str | None = None) -> dict[str, str | list[str]]:
+    """Lower-cased keys (condition keys are case-insensitive), string values, lists for multi-valued keys.
+
+    Keys the request gives explicitly win over the ones derived from the caller's ARN.
+    """
     out: dict[str, str | list[str]] = {}
     for key, value in request.context.items():
         if isinstance(value, (list, tuple, set, frozenset)):
@@ -612,10 +636,20 @@ def _normalise_context(request: RequestContext) -> dict[str, str | list[str]]:
             out[key.lower()] = _context_text(value)
     caller = _Caller.parse(request.principal_arn)
     if caller.arn:
-        out.setdefault("aws:principalarn", caller.arn)
+        # "For IAM roles, the request context returns the ARN of the role, not the ARN of the user
+        # that assumed the role" (AWS global condition context keys, aws:PrincipalArn). A session
+        # ARN does not carry the role's path; a caller that knows it passes aws:PrincipalArn.
+        principal_arn = caller.arn
+        if caller.kind == "assumed-role":
+            principal_arn = f"arn:{caller.partition}:iam::{caller.account}:role/{caller.role_name}"
+        out.setdefault("aws:principalarn", principal_arn)
         out.setdefault("aws:principalaccount", caller.account)
+        if caller.kind in _PRINCIPAL_TYPES_BY_KIND:
+            out.setdefault("aws:principaltype", _PRINCIPAL_TYPES_BY_KIND[caller.kind])
         if caller.kind == "user":
             out.setdefault("aws:username", caller.name)
+    if resource_account:
+        out.setdefault("aws:resourceaccount", resource_account)
     return out
 
 
@@ -632,6 +666,7 @@ def _action_matches(statement: _Statement, action: str) -> bool:
 
 def _resource_matches(statement: _Statement, resource: str, version: str, context: Mapping[str, Any]) -> bool:
     hit = False
+    unresolved = False
     for pattern in statement.resources:
         if pattern == "*":
             hit = True
@@ -642,10 +677,15 @@ def _resource_matches(statement: _Statement, resource: str, version: str, contex
             # A variable with no value in the request leaves nothing to match: "If AWS cannot
             # resolve a variable this might cause the entire statement to be invalid" (IAM policy
             # elements: Variables and tags). So this pattern matches no resource.
+            unresolved = True
             continue
         if _arn_match(tokens, resource):
             hit = True
             break
+    if statement.not_resource and unresolved and statement.effect == "Allow":
+        # Read as "every resource except nothing", the Allow would grant everything; an invalid
+        # statement grants nothing, which is the stricter reading (a Deny keeps applying).
+        return False
     return hit != statement.not_resource
 
 
@@ -822,7 +862,11 @@ def _principal_applies(statement: _Statement, caller: _Caller, has_boundary: boo
         # NotPrincipal element" (Permissions boundaries for IAM entities).
         if statement.effect == "Deny" and has_boundary:
             return "direct"
-        return None if relations else "direct"
+        # Only a caller named exactly is exempt. "If you do not include the account ARN [...] the
+        # policy might deny access to the entire account"; naming the account or the role does
+        # not name its users or sessions (AWS JSON policy elements: NotPrincipal). Naming "*"
+        # names everyone.
+        return None if "direct" in relations else "direct"
     for relation in ("direct", "role", "account"):
         if relation in relations:
             return relation
@@ -856,6 +900,16 @@ def _labels(statements: Iterable[MatchedStatement]) -> str:
     return "; ".join(s.label for s in statements)
 
 
+_ACCOUNT_ID = re.compile(r"^\d{12}$")
+
+
+def _requires_resource_policy(action: str) -> bool:
+    # A role can be assumed only if its trust policy trusts the caller: "the trust policy [...]
+    # defines which principals can assume the role" (IAM roles: terms and concepts), whatever the
+    # caller's identity policies allow.
+    return action.lower().startswith("sts:assumerole")
+
+
 def evaluate(
     request: RequestContext,
     identity_policies: Iterable[PolicyInput],
@@ -863,12 +917,16 @@ def evaluate(
     session_policy: PolicyInput | None = None,
     boundary: PolicyInput | None = None,
     resource_policy: PolicyInput | None = None,
+    resource_account: str | None = None,
+    resource_policy_required: bool | None = None,
 ) -> Decision:
     """Would AWS allow `request`? See the module docstring; raises `PolicyError` for bad policies."""
     if not isinstance(request.action, str) or ":" not in request.action:
         raise ValidationError("action", f"An action looks like s3:GetObject, got {request.action!r}.")
     if not isinstance(request.resource, str) or not request.resource:
         raise ValidationError("resource", "The request needs a resource ARN.")
+    if resource_account is not None and not _ACCOUNT_ID.match(str(resource_account)):
+        raise ValidationError("resource_account", f"An account ID is 12 digits, got {resource_account!r}.")
 
     identity = [
         _parse_policy(doc, name, "identity")
@@ -881,8 +939,13 @@ def evaluate(
     bound = _parse_policy(boundary_pair[1], boundary_pair[0], "identity") if boundary_pair else None
     resource = _parse_policy(resource_pair[1], resource_pair[0], "resource") if resource_pair else None
 
-    context = _normalise_context(request)
+    context = _normalise_context(request, resource_account)
     caller = _Caller.parse(request.principal_arn)
+    # "Cross-account policy evaluation logic": the caller's account and the resource's account
+    # each have to allow. Without a resource account the resource is in the caller's account.
+    cross_account = bool(resource_account and caller.account and resource_account != caller.account)
+    if resource_policy_required is None:
+        resource_policy_required = _requires_resource_policy(request.action)
 
     def matching(policy: _Policy | None, effect: str) -> list[_Statement]:
         if policy is None:
@@ -917,12 +980,37 @@ def evaluate(
     session_allows = [s.matched() for s in matching(session, "Allow")]
     boundary_ok = bound is None or bool(boundary_allows)
     session_ok = session is None or bool(session_allows)
+    # "By default, all requests are implicitly denied with the exception of the AWS account root
+    # user, which has full access" (How AWS enforcement code logic evaluates requests).
+    is_root = caller.kind == "root"
+    identity_side = is_root or bool(identity_allows and boundary_ok and session_ok)
+    identity_deciding = identity_allows + boundary_allows + session_allows
+    identity_words = "the account's root user" if is_root else _labels(identity_deciding)
+    resource_allows = resource_matching("Allow")
+    resource_deciding = [s.matched() for s, _ in resource_allows]
+
+    if cross_account:
+        return _cross_account_decision(
+            what, caller, resource_account, identity_side, identity_deciding, identity_words, resource_allows,
+            resource is not None, identity_allows, boundary_ok, session_ok, identity, request, context,
+        )
 
     # 2. Identity-based permissions count only where the boundary and the session policy also
     #    allow: the effective permissions are their intersection.
-    if identity_allows and boundary_ok and session_ok:
-        deciding = identity_allows + boundary_allows + session_allows
-        return Decision(True, "Allow", f"{what} is allowed by {_labels(deciding)}.", deciding)
+    if identity_side:
+        if resource_policy_required and not resource_allows:
+            return Decision(
+                False,
+                "ImplicitDeny",
+                f"{identity_words} allows {what}, but the resource policy (a role's trust policy) must also allow "
+                "this principal, and it does not (implicit deny).",
+                [],
+            )
+        deciding = identity_deciding + (resource_deciding if resource_policy_required else [])
+        if is_root:
+            return Decision(True, "Allow", f"{what} is allowed: the caller is the account's root user, allowed "
+                            "everything no policy denies explicitly.", deciding)
+        return Decision(True, "Allow", f"{what} is allowed by {identity_words}.", deciding)
 
     # 3. A same-account resource policy can grant by itself, depending on whom it names
     #    (Permissions boundaries for IAM entities; Session policies):
@@ -936,7 +1024,6 @@ def evaluate(
     #      the session policy, like the role's own identity policies;
     #    - the account: delegation only, the identity policy must allow (no grant by itself).
     #    "*" names every caller directly. A caller with no known ARN gets the strictest reading.
-    resource_allows = resource_matching("Allow")
     granting: list[MatchedStatement] = []
     for statement, relation in resource_allows:
         if relation == "account":
@@ -953,27 +1040,83 @@ def evaluate(
         return Decision(True, "Allow", f"{what} is allowed by {_labels(granting)} (a resource-based policy naming this principal).", granting)
 
     # 4. Implicit deny: say which layer is missing.
+    return Decision(False, "ImplicitDeny", _missing_layer(what, identity_allows, boundary_ok, session_ok, resource_allows, identity, request, context), [])
+
+
+def _missing_layer(
+    what: str,
+    identity_allows: list[MatchedStatement],
+    boundary_ok: bool,
+    session_ok: bool,
+    resource_allows: list[tuple[_Statement, str]],
+    identity: list[_Policy],
+    request: RequestContext,
+    context: Mapping[str, Any],
+) -> str:
+    """Why a same-account request is implicitly denied, in plain words."""
     if identity_allows and not boundary_ok:
-        reason = f"{_labels(identity_allows)} allows {what}, but the permissions boundary does not (implicit deny)."
-    elif identity_allows and not session_ok:
-        reason = f"{_labels(identity_allows)} allows {what}, but the session policy does not (implicit deny)."
-    elif resource_allows and all(relation == "account" for _, relation in resource_allows):
-        reason = (
+        return f"{_labels(identity_allows)} allows {what}, but the permissions boundary does not (implicit deny)."
+    if identity_allows and not session_ok:
+        return f"{_labels(identity_allows)} allows {what}, but the session policy does not (implicit deny)."
+    if resource_allows and all(relation == "account" for _, relation in resource_allows):
+        return (
             f"The resource policy allows {what} for the whole account, which delegates to identity policies, "
             "and none of them allows it (implicit deny)."
         )
-    elif resource_allows:
+    if resource_allows:
         missing = "permissions boundary" if not boundary_ok else "session policy"
-        reason = (
+        return (
             f"{_labels(s.matched() for s, _ in resource_allows)} allows {what}, but for this principal that grant "
             f"is limited by the {missing}, which does not allow it (implicit deny)."
         )
+    reason = f"No statement allows {what} (implicit deny)."
+    near = _near_misses(identity, request, context)
+    if near:
+        reason += " " + "; ".join(near) + "."
+    return reason
+
+
+def _cross_account_decision(
+    what: str,
+    caller: _Caller,
+    resource_account: str | None,
+    identity_side: bool,
+    identity_deciding: list[MatchedStatement],
+    identity_words: str,
+    resource_allows: list[tuple[_Statement, str]],
+    has_resource_policy: bool,
+    identity_allows: list[MatchedStatement],
+    boundary_ok: bool,
+    session_ok: bool,
+    identity: list[_Policy],
+    request: RequestContext,
+    context: Mapping[str, Any],
+) -> Decision:
+    """Both sides must allow: "the principal's identity-based policy must allow the requested access
+    to the resource [...] the resource-based policy in the trusting account must specify the
+    principal" (Cross-account policy evaluation logic). Naming the caller's account is enough on the
+    resource side, since the caller's account then decides through its identity policies."""
+    accounts = f"from account {caller.account} to a resource of account {resource_account}"
+    resource_deciding = [s.matched() for s, _ in resource_allows]
+    if identity_side and resource_allows:
+        deciding = identity_deciding + resource_deciding
+        return Decision(
+            True, "Allow", f"{what} ({accounts}) is allowed by {identity_words} and by {_labels(resource_deciding)}.", deciding
+        )
+    if not identity_side:
+        own = _missing_layer(what, identity_allows, boundary_ok, session_ok, [], identity, request, context)
+        return Decision(False, "ImplicitDeny", f"A cross-account request ({accounts}) needs the caller's own account to allow it: {own}", [])
+    if not has_resource_policy:
+        why = "and the resource has no resource policy"
     else:
-        reason = f"No statement allows {what} (implicit deny)."
-        near = _near_misses(identity, request, context)
-        if near:
-            reason += " " + "; ".join(near) + "."
-    return Decision(False, "ImplicitDeny", reason, [])
+        why = "and its resource policy does not name this principal or its account for it"
+    return Decision(
+        False,
+        "ImplicitDeny",
+        f"{identity_words} allows {what}, but a cross-account request ({accounts}) also needs the resource's "
+        f"policy to allow it, {why} (implicit deny).",
+        [],
+    )
 
 
 def _near_misses(policies: Iterable[_Policy], request: RequestContext, context: Mapping[str, Any]) -> list[str]:
@@ -1008,12 +1151,14 @@ def s3_capabilities(
     resource_policy: PolicyInput | None = None,
     principal_arn: str | None = None,
     context: Mapping[str, ContextValue] | None = None,
+    resource_account: str | None = None,
 ) -> dict[str, Decision]:
     """What a principal can do in `bucket` under `prefix`: keys list, read, write, delete.
 
     `list` asks for s3:ListBucket on the bucket with `s3:prefix` = `prefix` (exactly what a
     client listing that folder sends); the others ask for the object action on
-    `bucket/prefix` + `S3_PROBE_KEY`. `context` adds request keys (e.g. aws:SecureTransport).
+    `bucket/prefix` + `S3_PROBE_KEY`. `context` adds request keys (e.g. aws:SecureTransport);
+    `resource_account` is the bucket owner's account (see `evaluate`).
     """
     policies = list(identity_policies)
     extra = dict(context or {})
@@ -1025,6 +1170,13 @@ def s3_capabilities(
         "delete": RequestContext("s3:DeleteObject", object_arn, extra, principal_arn),
     }
     return {
-        name: evaluate(req, policies, session_policy=session_policy, boundary=boundary, resource_policy=resource_policy)
+        name: evaluate(
+            req,
+            policies,
+            session_policy=session_policy,
+            boundary=boundary,
+            resource_policy=resource_policy,
+            resource_account=resource_account,
+        )
         for name, req in requests.items()
     }

@@ -1,16 +1,20 @@
-"""Input checks that run before any AWS call, with messages a person can act on.
+"""Checks of single inputs that run before any AWS call, with messages a person can act on.
 
 Every refusal is a `ValidationError` whose `field` names the form field at fault
 ("buckets", "prefix", "username", "duration", "policy", "role"), so the UI can show
-each problem beside its field.
+each problem beside its field. A whole request (its fields together, its policy and the
+policy's size) is judged in `core.draft`; this module knows nothing of policies beyond
+the shape of a statement, so `policies` can build on it without importing it back.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import ipaddress
+import json
 import re
+import unicodedata
+import urllib.parse
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -19,8 +23,6 @@ from s3cred_tui.core.request import (
     MAX_DURATION_SECONDS,
     MIN_DURATION_SECONDS,
     AccessLevel,
-    CredentialKind,
-    CredentialRequest,
     PrefixMode,
 )
 
@@ -34,7 +36,12 @@ MAX_IAM_NAME_LENGTH = 64
 _BUCKET_CHARS = re.compile(r"[a-z0-9.-]+")
 _IAM_NAME = re.compile(r"[A-Za-z0-9+=,.@_-]+")
 _SESSION_NAME_UNSAFE = re.compile(r"[^\w+=,.@-]", re.ASCII)
-_DURATION_UNITS = re.compile(r"(?:(?P<h>\d+)h)?(?:(?P<m>\d+)m)?(?:(?P<s>\d+)s)?")
+# ASCII digits only: str.isdigit() and \d also accept "²" or "١", which int() refuses or reads.
+_DURATION_SECONDS = re.compile(r"[0-9]+")
+_DURATION_UNITS = re.compile(r"(?:(?P<h>[0-9]+)h)?(?:(?P<m>[0-9]+)m)?(?:(?P<s>[0-9]+)s)?")
+# More digits than any duration within 12 hours needs; longer numbers are refused before int()
+# (which also refuses strings of more than 4,300 digits).
+_DURATION_MAX_DIGITS = 9
 
 # Reserved by S3 for its own features (IDN punycode, access point aliases,
 # Object Lambda, Multi-Region Access Points, directory buckets, table buckets, docs).
@@ -104,16 +111,12 @@ def normalise_prefix(prefix: str, mode: PrefixMode = PrefixMode.PLAIN) -> str:
         raise refuse(f"A prefix must be text, not {type(prefix).__name__}.")
     if prefix == "":
         return ""
+    check_characters(prefix, "prefix", "prefix")
     if prefix.startswith("/"):
         suggestion = prefix.lstrip("/")
         if suggestion and not suggestion.endswith("/") and not (mode is PrefixMode.PATTERN and suggestion.endswith("*")):
             suggestion += "/"
         raise refuse(f"S3 keys rarely start with /; did you mean {suggestion!r}?")
-    control = [c for c in prefix if ord(c) < 32 or ord(c) == 127]
-    if control:
-        raise refuse(
-            f"The prefix contains a control character ({control[0]!r}); type it without tabs or line breaks."
-        )
     if mode is PrefixMode.PLAIN and ("*" in prefix or "?" in prefix):
         raise refuse(
             "The prefix contains '*' or '?', which IAM would read as wildcards. Choose Literal to match "
@@ -127,9 +130,32 @@ def normalise_prefix(prefix: str, mode: PrefixMode = PrefixMode.PLAIN) -> str:
     return prefix
 
 
+def validate_endpoint_url(url: str) -> str:
+    """An endpoint such as `https://s3.example.com` or `http://127.0.0.1:9000`, or a ValidationError
+    (botocore raises a bare ValueError for one it cannot use)."""
+    check_characters(url, "endpoint", "endpoint URL")
+
+    def refuse() -> ValidationError:
+        return ValidationError(
+            "endpoint",
+            f"The endpoint URL {printable(url, 100)!r} cannot be used; write it like https://s3.example.com "
+            "or http://127.0.0.1:9000.",
+        )
+
+    try:
+        parts = urllib.parse.urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number in range
+    except ValueError:
+        raise refuse() from None
+    if parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in url):
+        raise refuse()
+    return url
+
+
 def _validate_iam_name(name: str, field: str, what: str) -> str:
     if not isinstance(name, str) or not name:
         raise ValidationError(field, f"Enter a {what} (1 to 64 letters, digits or + = , . @ _ -).")
+    check_characters(name, field, what)
     if len(name) > MAX_IAM_NAME_LENGTH:
         raise ValidationError(field, f"The {what} is {len(name)} characters long; IAM allows at most 64.")
     if not _IAM_NAME.fullmatch(name):
@@ -155,14 +181,20 @@ def parse_duration(value: str | int) -> int:
         seconds = value
     elif isinstance(value, str):
         text = "".join(value.split()).lower()
-        if text.isdigit():
+        match = None if _DURATION_SECONDS.fullmatch(text) else _DURATION_UNITS.fullmatch(text)
+        if not text or (match is None and not _DURATION_SECONDS.fullmatch(text)):
+            raise ValidationError(
+                "duration",
+                f"Cannot read the duration {printable(value, 40)!r}; write it like 900, 900s, 15m, 2h or 1h30m.",
+            )
+        numbers = [text] if match is None else [n for n in match.groups() if n]
+        if any(len(n.lstrip("0")) > _DURATION_MAX_DIGITS for n in numbers):
+            raise ValidationError(
+                "duration", "The duration is far longer than 12 hours; temporary credentials last from 15 minutes to 12 hours."
+            )
+        if match is None:
             seconds = int(text)
         else:
-            match = _DURATION_UNITS.fullmatch(text)
-            if not text or match is None:
-                raise ValidationError(
-                    "duration", f"Cannot read the duration {value!r}; write it like 900, 900s, 15m, 2h or 1h30m."
-                )
             seconds = int(match["h"] or 0) * 3600 + int(match["m"] or 0) * 60 + int(match["s"] or 0)
     else:
         raise ValidationError("duration", f"A duration must be text or seconds, not {type(value).__name__}.")
@@ -208,116 +240,6 @@ def role_session_name(buckets: Iterable[str], access: AccessLevel | str, max_len
     return _shorten(name, max_length)
 
 
-def request_problems(req: CredentialRequest) -> list[ValidationError]:
-    """Every problem with the request, in form order, so the UI can show each beside its field."""
-    problems: list[ValidationError] = []
-
-    def check(func, *args):
-        try:
-            return func(*args)
-        except ValidationError as exc:
-            problems.append(exc)
-            return None
-
-    buckets = tuple(req.buckets) if req.buckets else ()
-    if not buckets:
-        problems.append(ValidationError("buckets", "Choose at least one bucket."))
-    valid_buckets = [name for name in (check(validate_bucket_name, b) for b in buckets) if name is not None]
-    seen: set[str] = set()
-    for name in valid_buckets:
-        if name in seen:
-            problems.append(ValidationError("buckets", f"Bucket {name!r} is listed twice; list each bucket once."))
-        seen.add(name)
-
-    prefix_ok = check(normalise_prefix, req.prefix, req.prefix_mode) is not None
-
-    kind = CredentialKind(req.kind)
-    if kind.temporary:
-        if req.duration_seconds is not None:
-            check(parse_duration, req.duration_seconds)
-        if req.username is not None:
-            problems.append(
-                ValidationError(
-                    "username",
-                    "A user name is only used for permanent keys; temporary credentials do not create a user.",
-                )
-            )
-    else:
-        if req.duration_seconds is not None:
-            problems.append(
-                ValidationError(
-                    "duration",
-                    "Permanent keys do not expire; clear the duration or choose temporary credentials.",
-                )
-            )
-        if req.username is not None:
-            check(validate_user_name, req.username)
-
-    if req.role_name is not None:
-        if kind is CredentialKind.ASSUME_ROLE:
-            check(validate_role_name, req.role_name)
-        else:
-            problems.append(ValidationError("role", "A role name is only used for assume-role credentials."))
-
-    policy_ok = True
-    access = AccessLevel(req.access)
-    if access is AccessLevel.CUSTOM:
-        if req.custom_policy is None:
-            problems.append(ValidationError("policy", "Custom access needs a policy document; paste or load one."))
-            policy_ok = False
-        else:
-            policy_ok = check(validate_policy_document, req.custom_policy) is not None
-    elif req.custom_policy is not None:
-        problems.append(
-            ValidationError("policy", f"A custom policy is only used with custom access, not {access.value}.")
-        )
-        policy_ok = False
-    for index, statement in enumerate(req.extra_statements or ()):
-        if check(validate_statement, statement, f"Extra statement {index + 1}") is None:
-            policy_ok = False
-
-    if policy_ok and prefix_ok and valid_buckets and len(valid_buckets) == len(buckets) and len(seen) == len(buckets):
-        # Imported here: policies builds on this module's name checks.
-        from s3cred_tui.core import policies
-
-        try:
-            document = policies.policy_for_request(req)
-            limit = policies.SESSION_POLICY_LIMIT if kind.temporary else policies.INLINE_USER_POLICY_LIMIT
-            what = "session policy" if kind.temporary else "user policy"
-            policies.check_policy_size(document, limit, what)
-        except ValidationError as exc:
-            problems.append(exc)
-        except policies.PolicyTooLarge as exc:
-            problems.append(ValidationError("policy", exc.message))
-    return problems
-
-
-def validate_request(req: CredentialRequest) -> CredentialRequest:
-    """A normalised copy of the request (trimmed bucket names, prefix ending in `/`, a duration for
-    temporary kinds, a default user name for permanent keys), or the first problem raised."""
-    problems = request_problems(req)
-    if problems:
-        raise problems[0]
-    kind = CredentialKind(req.kind)
-    access = AccessLevel(req.access)
-    buckets = tuple(validate_bucket_name(b) for b in req.buckets)
-    changes: dict[str, Any] = {
-        "buckets": buckets,
-        "access": access,
-        "kind": kind,
-        "prefix_mode": PrefixMode(req.prefix_mode),
-        "prefix": normalise_prefix(req.prefix, req.prefix_mode),
-        "extra_statements": tuple(req.extra_statements or ()),
-    }
-    if kind.temporary:
-        changes["duration_seconds"] = (
-            DEFAULT_DURATION_SECONDS if req.duration_seconds is None else parse_duration(req.duration_seconds)
-        )
-    elif req.username is None:
-        changes["username"] = default_user_name(buckets, access)
-    return dataclasses.replace(req, **changes)
-
-
 _EFFECTS = ("Allow", "Deny")
 
 
@@ -325,6 +247,7 @@ def validate_statement(statement: Any, what: str = "Statement") -> Mapping[str, 
     """A policy statement needs Effect, Action (or NotAction) and Resource (or NotResource)."""
     if not isinstance(statement, Mapping):
         raise ValidationError("policy", f"{what} must be a JSON object, not {type(statement).__name__}.")
+    check_json_depth(statement, what)
     if statement.get("Effect") not in _EFFECTS:
         raise ValidationError("policy", f"{what} needs \"Effect\": \"Allow\" or \"Deny\".")
     if ("Action" in statement) == ("NotAction" in statement):
@@ -349,6 +272,7 @@ def validate_policy_document(document: Any) -> Mapping[str, Any]:
     """A custom policy: a JSON object with "Version" and a non-empty "Statement" of valid statements."""
     if not isinstance(document, Mapping):
         raise ValidationError("policy", f"The policy must be a JSON object, not {type(document).__name__}.")
+    check_json_depth(document, "The policy")
     if "Version" not in document:
         raise ValidationError("policy", "The policy needs \"Version\": \"2012-10-17\".")
     if document["Version"] not in ("2012-10-17", "2008-10-17"):
@@ -361,3 +285,181 @@ def validate_policy_document(document: Any) -> Mapping[str, Any]:
     for index, statement in enumerate(statements):
         validate_statement(statement, f"Statement {index + 1}")
     return document
+
+
+# ---------------------------------------------------------------------------
+# Characters refused in prefixes and names, and JSON documents read from people.
+#
+# One rule for every field: a character that cannot be seen, that reorders the text shown
+# around it, or that breaks lines or terminals makes a name that is not what it looks like
+# (U+202E shows `reports/‮txt.exe` reversed on the review screen). Ranges, with why each is
+# refused; anything else printable is left to the field's own rules.
+_CONTROL = "it is a control character, which garbles logs and terminals"
+_INVISIBLE = "it is invisible, so two names that look the same would differ"
+_BIDI = "it is a bidirectional-text control, which shows the text around it in another order"
+_NOT_TEXT = "not text"
+_REFUSED_RANGES: tuple[tuple[int, int, str], ...] = (
+    (0x0000, 0x001F, _CONTROL),
+    (0x007F, 0x009F, _CONTROL),  # DEL and the C1 controls, U+0085 NEXT LINE among them
+    (0x200B, 0x200D, _INVISIBLE),  # zero width space, non-joiner, joiner
+    (0x200E, 0x200F, _BIDI),  # LRM, RLM
+    (0x2028, 0x2029, "it is a line separator, which breaks the line it is shown on"),
+    (0x202A, 0x202E, _BIDI),  # embeddings and overrides
+    (0x2060, 0x2064, _INVISIBLE),  # word joiner, invisible operators
+    (0x2066, 0x2069, _BIDI),  # isolates
+    (0xD800, 0xDFFF, _NOT_TEXT),  # lone surrogates: bytes that were not UTF-8
+    (0xFEFF, 0xFEFF, _INVISIBLE),  # zero width no-break space (a byte order mark)
+)
+# Names of the C0/C1 controls (unicodedata has none for them).
+_CONTROL_NAMES = {
+    0x00: "NULL", 0x07: "BELL", 0x08: "BACKSPACE", 0x09: "CHARACTER TABULATION", 0x0A: "LINE FEED",
+    0x0B: "LINE TABULATION", 0x0C: "FORM FEED", 0x0D: "CARRIAGE RETURN", 0x1B: "ESCAPE", 0x7F: "DELETE",
+    0x85: "NEXT LINE", 0x9B: "CONTROL SEQUENCE INTRODUCER",
+}
+# Deeper than any IAM policy needs (Statement > statement > Condition > operator > key > values),
+# shallow enough that nothing walking a document recursively can run out of stack.
+MAX_JSON_DEPTH = 32
+
+
+def _refusal_reason(char: str) -> str | None:
+    code = ord(char)
+    for first, last, reason in _REFUSED_RANGES:
+        if first <= code <= last:
+            return reason
+    return None
+
+
+def describe_character(char: str) -> str:
+    """`U+202E (RIGHT-TO-LEFT OVERRIDE)`: the code point and its Unicode name."""
+    code = ord(char)
+    if 0xDC80 <= code <= 0xDCFF:
+        # What Python makes of a byte that is not UTF-8 on the command line (surrogateescape).
+        return f"byte 0x{code - 0xDC00:02X} (not UTF-8)"
+    if 0xD800 <= code <= 0xDFFF:
+        return f"U+{code:04X} (a lone surrogate, not text)"
+    name = _CONTROL_NAMES.get(code) or unicodedata.name(char, "")
+    return f"U+{code:04X} ({name})" if name else f"U+{code:04X}"
+
+
+def check_characters(text: str, field: str, what: str) -> str:
+    """`text`, or a ValidationError naming the first control, invisible, bidi or non-UTF-8 character.
+
+    `what` names the field in the message: `prefix: U+202E (RIGHT-TO-LEFT OVERRIDE) is not allowed; …`.
+    """
+    for char in text:
+        reason = _refusal_reason(char)
+        if reason == _NOT_TEXT:
+            raise ValidationError(
+                field, f"{what}: {describe_character(char)} is not allowed; type the {what} as UTF-8 text."
+            )
+        if reason is not None:
+            raise ValidationError(field, f"{what}: {describe_character(char)} is not allowed; {reason}.")
+    return text
+
+
+_SHORT_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def check_utf8(text: str, field: str, what: str) -> str:
+    """`text`, or a ValidationError if it holds bytes that were not UTF-8 (lone surrogates).
+
+    For free text that may legitimately hold any other character (an object key to simulate,
+    a condition value), but that must still be encodable to be sent or printed.
+    """
+    for char in text:
+        if _refusal_reason(char) == _NOT_TEXT:
+            raise ValidationError(field, f"{what}: {describe_character(char)} is not allowed; type the {what} as UTF-8 text.")
+    return text
+
+
+_KEY_TEXT = re.compile(r"[!-~]+")  # printable ASCII without spaces, as every AWS key id, secret and token is
+
+
+def validate_key_part(value: str, field: str, what: str) -> str:
+    """An access key id, secret access key or session token as text AWS can sign with, or a
+    ValidationError that names the part but never shows its value (it may be a secret)."""
+    if not isinstance(value, str) or not _KEY_TEXT.fullmatch(value):
+        raise ValidationError(
+            field, f"The {what} must be printable ASCII without spaces, as AWS issues it; check how it was pasted."
+        )
+    return value
+
+
+def printable(text: str, limit: int = 200) -> str:
+    """`text` for a one-line message: refused characters escaped, long text shortened."""
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    out = []
+    for char in text:
+        if _refusal_reason(char) is None:
+            out.append(char)
+        elif char in _SHORT_ESCAPES:
+            out.append(_SHORT_ESCAPES[char])
+        elif ord(char) <= 0xFF:
+            out.append(f"\\x{ord(char):02x}")
+        else:
+            out.append(f"\\u{ord(char):04x}")
+    return "".join(out)
+
+
+def prefix_warnings(prefix: str) -> list[str]:
+    """Things worth saying about a prefix that is allowed: today, a prefix not in Unicode NFC form."""
+    warnings = []
+    if isinstance(prefix, str) and not unicodedata.is_normalized("NFC", prefix):
+        composed = unicodedata.normalize("NFC", prefix)
+        mark = next((c for c in prefix if unicodedata.combining(c)), None)
+        spelled = f" (it has {describe_character(mark)} as a separate character)" if mark else ""
+        warnings.append(
+            f"The prefix {printable(prefix)!r} is not in Unicode NFC form{spelled}: it looks like "
+            f"{printable(composed)!r} but is a different S3 key, and most tools name objects in NFC. Type it "
+            "composed unless your keys really are decomposed."
+        )
+    return warnings
+
+
+def json_depth(value: Any) -> int:
+    """How deeply lists and objects nest in `value`, measured without recursion."""
+    deepest = 0
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, Mapping):
+            children = item.values()
+        elif isinstance(item, list | tuple):
+            children = item
+        else:
+            continue
+        deepest = max(deepest, depth)
+        if deepest > MAX_JSON_DEPTH:
+            return deepest
+        stack.extend((child, depth + 1) for child in children)
+    return deepest
+
+
+def _too_deep(what: str, field: str) -> ValidationError:
+    return ValidationError(
+        field, f"{what} nests lists and objects more than {MAX_JSON_DEPTH} levels deep; no IAM policy needs that."
+    )
+
+
+def check_json_depth(value: Any, what: str, field: str = "policy") -> Any:
+    """`value`, or a ValidationError if it nests deeper than `MAX_JSON_DEPTH` (code that walks a
+    document recursively, json.dumps included, would run out of stack)."""
+    if json_depth(value) > MAX_JSON_DEPTH:
+        raise _too_deep(what, field)
+    return value
+
+
+def loads_json(text: str, what: str, field: str = "policy") -> Any:
+    """A JSON document typed or read by a person, or a one-line ValidationError: not JSON, or nested too deeply."""
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValidationError(
+            field, f"{what} is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})."
+        ) from None
+    except RecursionError:
+        raise _too_deep(what, field) from None
+    except ValueError as exc:  # e.g. an integer with more digits than Python converts
+        raise ValidationError(field, f"{what} is not valid JSON: {exc}.") from None
+    return check_json_depth(value, what, field)

@@ -84,6 +84,9 @@ def _demo_objects() -> dict[str, list[str]]:
     objects["acme-backups-eu"] += [f"db/postgres/2026-11-{d:02d}/dump.sql.gz" for d in range(1, 15)]
     for version in (1, 2, 3):
         objects["acme-ml-models"] += [f"models/churn/v{version}/model.pkl", f"models/churn/v{version}/metrics.json"]
+    # A reports/ folder here too, so the demo's first multi-bucket example (data lake and models,
+    # prefix reports/) has something to read in both buckets.
+    objects["acme-ml-models"] += [f"reports/2026/q{q}/model-card.md" for q in (1, 2, 3)]
     objects["acme-terraform-state"] += [f"env/{env}/terraform.tfstate" for env in ("prod", "staging", "dev")]
     objects["acme-media-uploads"] += [f"uploads/user-{n}/avatar.png" for n in range(1, 21)]
     objects["acme-apac-reports"] += [f"reports/2026/{m:02d}/summary.pdf" for m in range(1, 12)]

@@ -61,6 +61,10 @@ class MotoServer:
         host, port = self._server.get_host_and_port()
         return f"http://{host}:{port}"
 
+    @property
+    def port(self) -> int:
+        return int(self._server.get_host_and_port()[1])
+
     def _post(self, path: str, body: bytes = b"", content_type: str = "text/plain") -> bytes:
         request = urllib.request.Request(
             self.endpoint_url + path, data=body, method="POST", headers={"Content-Type": content_type}

@@ -1,24 +1,59 @@
-"""The Textual application: one AWS context, the account screen, and the error handler."""
+"""The Textual application: one AWS context, navigation between screens, and the error handler.
+
+Screens never import one another: they call the `open_*` methods here, and only this module
+imports the screens. Every worker failure reaches `on_worker_state_changed`, the one place it
+becomes a message a person reads.
+
+While a screen shows a secret AWS shows only once (`confirm.HoldsSecret`), every way out that
+would drop it (q, ctrl+q, ctrl+c, the palette's Quit, Refresh and profile switches) asks first:
+`leave_secret_first` is the one gate. On start, runs a previous process left unfinished
+(`core.journal`) are listed with an offer to roll them back.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
+from typing import cast
 
+import botocore.session
 from textual import work
 from textual.app import App
 from textual.binding import Binding
+from textual.message import Message
 from textual.reactive import reactive
+from textual.widget import AwaitMount
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from s3cred_tui.core import errors
+from s3cred_tui.core.credentials import Credentials
+from s3cred_tui.core.inventory import Identity, whoami
+from s3cred_tui.core.journal import UnfinishedRun, unfinished_runs
+from s3cred_tui.core.plan import Plan
+from s3cred_tui.core.request import AccessLevel, CredentialRequest
 from s3cred_tui.core.session import AwsContext, SessionConfig
+from s3cred_tui.ui.base import ReportsWorkerFailures
 from s3cred_tui.ui.commands import S3CredCommands
 from s3cred_tui.ui.formatting import utc_now
-from s3cred_tui.ui.messages import IdentityLoaded
+from s3cred_tui.ui.guards import require_writable
+from s3cred_tui.ui.screens.account import AccountScreen
+from s3cred_tui.ui.screens.apply import ApplyScreen
+from s3cred_tui.ui.screens.bucket import BucketScreen
+from s3cred_tui.ui.screens.confirm import (
+    HoldsSecret,
+    LeaveSecretModal,
+    leave_secret_question,
+)
+from s3cred_tui.ui.screens.create import CreateScreen
+from s3cred_tui.ui.screens.create_flow import CreateFlowScreen
 from s3cred_tui.ui.screens.error import ErrorModal
+from s3cred_tui.ui.screens.help import HelpScreen
+from s3cred_tui.ui.screens.probe import ProbeScreen
+from s3cred_tui.ui.screens.recover import UnfinishedRunsModal
+from s3cred_tui.ui.screens.result import ResultScreen
+from s3cred_tui.ui.screens.review import ReviewScreen
+from s3cred_tui.ui.screens.user import UserScreen
 
 ERROR_TITLES: tuple[tuple[type[errors.S3CredError], str], ...] = (
     (errors.CredentialsMissing, "No AWS credentials"),
@@ -40,6 +75,18 @@ def error_title(error: errors.S3CredError) -> str:
     return "Something went wrong"
 
 
+class IdentityLoaded(Message):
+    def __init__(self, identity: Identity) -> None:
+        super().__init__()
+        self.identity = identity
+
+
+class UnfinishedRunsFound(Message):
+    def __init__(self, runs: list[UnfinishedRun]) -> None:
+        super().__init__()
+        self.runs = runs
+
+
 class S3CredApp(App[None]):
     """`app.aws` is the shared AWS context; `app.identity` is set once whoami answers."""
 
@@ -59,7 +106,7 @@ class S3CredApp(App[None]):
         ),
     ]
 
-    identity: reactive[Any] = reactive(None, init=False)
+    identity: reactive[Identity | None] = reactive(None, init=False)
 
     def __init__(self, config: SessionConfig, *, read_only: bool = False, demo_note: str | None = None) -> None:
         super().__init__()
@@ -81,18 +128,62 @@ class S3CredApp(App[None]):
             return AwsContext(replace(config, profile=None))
 
     def on_mount(self) -> None:
-        from s3cred_tui.ui.screens.account import AccountScreen
-
         self.theme = "textual-dark"
         self.push_screen(AccountScreen())
         self.load_identity()
+        self.find_unfinished_runs()
         if self.startup_error is not None:
             self.show_error(self.startup_error)
 
+    @work(thread=True, exclusive=True, exit_on_error=False, group="journal", name="looking for unfinished runs")
+    def find_unfinished_runs(self) -> None:
+        # A run another live process is still applying is its own business, not an unfinished one.
+        runs = [run for run in unfinished_runs() if not run.in_progress]
+        if runs:
+            self.post_message(UnfinishedRunsFound(runs))
+
+    def on_unfinished_runs_found(self, message: UnfinishedRunsFound) -> None:
+        self.push_screen(UnfinishedRunsModal(message.runs))
+
+    # -- leaving a secret shown once --------------------------------------------------------
+
+    def secret_holders(self) -> list[HoldsSecret]:
+        """Open screens showing a secret the person has not confirmed leaving."""
+        return [s for s in self.screen_stack if isinstance(s, HoldsSecret) and s.holds_unsaved_secret]
+
+    def leave_secret_first(self, leaving: str, then: Callable[[], object]) -> None:
+        """Run `then` now, or, while a secret shown once is open, only after a yes to "`leaving` anyway?"."""
+        holders = self.secret_holders()
+        if not holders:
+            then()
+            return
+        if isinstance(self.screen, LeaveSecretModal):
+            return  # already asking: one question at a time
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                for holder in holders:
+                    holder.secret_left()
+                then()
+
+        copies = list(dict.fromkeys(copy for holder in holders for copy in holder.secret_copies))
+        self.push_screen(
+            LeaveSecretModal(leave_secret_question(copies, leaving), confirm_label=f"{leaving} anyway"), answered
+        )
+
+    async def action_quit(self) -> None:
+        """q, ctrl+q and the palette's Quit."""
+        self.leave_secret_first("Quit", self.exit)
+
+    def action_help_quit(self) -> None:
+        """ctrl+c: Textual only says how to quit; with a secret open, ask the quit question itself."""
+        if self.secret_holders():
+            self.leave_secret_first("Quit", self.exit)
+        else:
+            super().action_help_quit()
+
     @work(thread=True, exclusive=True, exit_on_error=False, group="identity", name="checking who you are")
     def load_identity(self) -> None:
-        from s3cred_tui.core.inventory import whoami
-
         identity = whoami(self.aws)
         if not get_current_worker().is_cancelled:
             self.post_message(IdentityLoaded(identity))
@@ -100,33 +191,135 @@ class S3CredApp(App[None]):
     def on_identity_loaded(self, message: IdentityLoaded) -> None:
         self.identity = message.identity
 
+    # -- the one error path ------------------------------------------------------------------
+
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        """The one place a failed worker becomes something a person reads."""
+        """The one place a failed worker becomes something a person reads.
+
+        The app's own workers land here directly; every screen and widget forwards its own
+        (`ui.base.ReportsWorkerFailures`), naming the modal's title per worker group or showing
+        the failure in place instead.
+        """
         if event.state is not WorkerState.ERROR:
             return
-        error = errors.translate(event.worker.error) if event.worker.error is not None else None
+        worker = event.worker
+        node = worker.node
+        title: str | None = None
+        if isinstance(node, ReportsWorkerFailures):
+            if worker.group in node.WORKER_FAILURES_SHOWN_HERE:
+                return
+            title = node.WORKER_ERROR_TITLES.get(worker.group)
+        error = errors.translate(worker.error) if worker.error is not None else None
         if error is None or isinstance(error, errors.Cancelled):
             return
-        self.show_error(error, doing=event.worker.name)
+        if title is not None:
+            # The title already says what failed; the message is the reason alone.
+            self.show_error(error, title=title)
+        else:
+            self.show_error(error, doing=worker.name)
 
-    def show_error(self, error: errors.S3CredError, doing: str | None = None) -> None:
+    def show_error(self, error: errors.S3CredError, doing: str | None = None, *, title: str | None = None) -> None:
         # Several workers often fail for one reason (no credentials): say it once.
         reason = error.message
         if reason in self._errors_on_screen:
             return
         self._errors_on_screen.add(reason)
         message = f"While {doing}:\n\n{reason}" if doing else reason
-        self.push_screen(ErrorModal(error_title(error), message), lambda _: self._errors_on_screen.discard(reason))
+        self.push_screen(
+            ErrorModal(title or error_title(error), message), lambda _: self._errors_on_screen.discard(reason)
+        )
 
-    def action_help(self) -> None:
-        from s3cred_tui.ui.screens.help import HelpScreen
+    # -- navigation: the only way from one screen to another ---------------------------------
 
+    def account_screen(self) -> AccountScreen | None:
+        for screen in self.screen_stack:
+            if isinstance(screen, AccountScreen):
+                return screen
+        return None
+
+    def open_bucket(self, name: str, region: str | None = None) -> None:
+        self.push_screen(BucketScreen(name, region=region))
+
+    def open_user(self, name: str) -> None:
+        self.push_screen(UserScreen(name))
+
+    def open_create(self, buckets: Sequence[str] = (), prefix: str = "") -> bool:
+        """Open the create form, prefilled, unless the app is read-only (then say why). True when opened."""
+        if not require_writable(self, "create credentials"):
+            return False
+        self.push_screen(CreateScreen(buckets=buckets, prefix=prefix))
+        return True
+
+    def open_review(self, request: CredentialRequest) -> None:
+        """The plan for a validated request; building it only reads the account."""
+        self.push_screen(ReviewScreen(request))
+
+    def open_apply(self, plan: Plan) -> None:
+        if require_writable(self, "apply the plan"):
+            self.push_screen(ApplyScreen(plan))
+
+    def open_result(self, credentials: Credentials, plan: Plan) -> None:
+        """The new credentials, in place of the apply screen: there is nothing to go back to."""
+        self.switch_screen(ResultScreen(credentials, plan))
+
+    def open_probe(
+        self,
+        access_key_id: str = "",
+        buckets: Sequence[str] = (),
+        access: AccessLevel = AccessLevel.READ_ONLY,
+        prefix: str = "",
+        *,
+        secret: str | None = None,
+    ) -> AwaitMount:
+        """The live probe, prefilled; await it to act on the mounted screen."""
+        screen = ProbeScreen(access_key_id=access_key_id, buckets=buckets, access=access, prefix=prefix, secret=secret)
+        # Without wait_for_dismiss, push_screen returns the AwaitMount (never the Future).
+        return cast(AwaitMount, self.push_screen(screen))
+
+    def open_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
 
-    def available_profiles(self) -> list[str]:
-        import botocore.session
+    def action_help(self) -> None:
+        self.open_help()
 
+    def return_to_create_form(self) -> None:
+        """From a later step of the create flow back to its form (after a failed apply)."""
+
+        async def pop_to_form() -> None:
+            while len(self.screen_stack) > 1 and isinstance(self.screen, CreateFlowScreen):
+                if isinstance(self.screen, CreateScreen):
+                    break
+                await self.pop_screen()
+
+        # Scheduled: a screen cannot await its own removal.
+        self.call_later(pop_to_form)
+
+    def close_create_flow(self) -> None:
+        """Leave the create flow entirely, back to where it was opened from."""
+
+        async def pop_flow() -> None:
+            while len(self.screen_stack) > 1 and isinstance(self.screen, CreateFlowScreen):
+                await self.pop_screen()
+
+        # Scheduled: a screen cannot await its own removal.
+        self.call_later(pop_flow)
+
+    def reload_account(self) -> None:
+        """Back to the account screen, and every list read again (closing a secret shown once asks first)."""
+        self.leave_secret_first("Reload", self._reload_account)
+
+    def _reload_account(self) -> None:
+        account = self.account_screen()
+        if account is None:
+            return
+        while self.screen is not account and len(self.screen_stack) > 2:
+            self.pop_screen()
+        account.action_refresh()
+
+    # -- profiles ----------------------------------------------------------------------------
+
+    def available_profiles(self) -> list[str]:
         try:
             return sorted(botocore.session.Session().available_profiles)
         except Exception:  # an unreadable config file means no profiles to offer, not a crash
@@ -134,8 +327,9 @@ class S3CredApp(App[None]):
 
     def switch_profile(self, profile: str) -> None:
         """Act as another profile: new clients, new identity, every list reloaded."""
-        from s3cred_tui.ui.screens.account import AccountScreen
+        self.leave_secret_first(f"Switch to profile {profile}", lambda: self._switch_profile(profile))
 
+    def _switch_profile(self, profile: str) -> None:
         config = replace(self.config, profile=profile, access_key_id=None, secret_access_key=None, session_token=None)
         try:
             context = AwsContext(config)
@@ -146,19 +340,8 @@ class S3CredApp(App[None]):
         self.aws = context
         self.identity = None
         self.load_identity()
-        while len(self.screen_stack) > 2 and not isinstance(self.screen, AccountScreen):
-            self.pop_screen()
-        if isinstance(self.screen, AccountScreen):
-            self.screen.action_refresh()
+        self.reload_account()
         self.notify(f"Now using profile {profile}.", title="Profile")
-
-    def account_screen(self) -> Any:
-        from s3cred_tui.ui.screens.account import AccountScreen
-
-        for screen in self.screen_stack:
-            if isinstance(screen, AccountScreen):
-                return screen
-        return None
 
 
 def run_app(config: SessionConfig, *, read_only: bool = False, demo_note: str | None = None) -> None:

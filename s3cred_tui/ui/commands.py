@@ -9,6 +9,8 @@ from typing import Any
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
+from s3cred_tui.ui.base import s3cred_app_of
+
 
 @dataclass(frozen=True)
 class PaletteCommand:
@@ -21,14 +23,14 @@ class S3CredCommands(Provider):
     """Commands built from what the account screen has loaded so far."""
 
     def _commands(self) -> Iterator[PaletteCommand]:
-        app: Any = self.app
-        account = app.account_screen() if hasattr(app, "account_screen") else None
-        yield PaletteCommand("Refresh", "Reload buckets and users from AWS", self._refresh)
-        yield PaletteCommand("Help", "Screens, keys, and what read-only mode means", app.action_help)
+        app = s3cred_app_of(self.app)
+        account = app.account_screen()
+        yield PaletteCommand("Refresh", "Reload buckets and users from AWS", app.reload_account)
+        yield PaletteCommand("Help", "Screens, keys, and what read-only mode means", app.open_help)
         yield PaletteCommand(
             "Probe a key pair…",
             "Paste any access key and secret: see which S3 requests it really gets through",
-            self._probe,
+            app.open_probe,
         )
         for profile in app.available_profiles():
             yield PaletteCommand(
@@ -42,22 +44,10 @@ class S3CredCommands(Provider):
             yield PaletteCommand(
                 f"Create credentials for bucket {bucket}",
                 "Open the create form with this bucket selected",
-                partial(account.open_create, [bucket]),
+                partial(app.open_create, [bucket]),
             )
         for user in account.user_names():
-            yield PaletteCommand(f"Open user {user}", "Policies, groups and access keys", partial(account.open_user, user))
-
-    def _probe(self) -> None:
-        from s3cred_tui.ui.screens.probe import ProbeScreen
-
-        self.app.push_screen(ProbeScreen())
-
-    def _refresh(self) -> None:
-        account = self.app.account_screen()  # type: ignore[attr-defined]
-        if account is not None:
-            while self.app.screen is not account and len(self.app.screen_stack) > 2:
-                self.app.pop_screen()
-            account.action_refresh()
+            yield PaletteCommand(f"Open user {user}", "Policies, groups and access keys", partial(app.open_user, user))
 
     async def discover(self) -> Hits:
         for command in self._commands():

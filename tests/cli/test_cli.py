@@ -193,15 +193,17 @@ def test_list_bucket_is_recursive_and_honours_prefix(account, capsys):
 
 def test_listing_streams_page_by_page(account, capsys, monkeypatch):
     """The first page is on stdout, as valid JSON items, before the second page is requested."""
+    from s3cred_tui.core import inventory
+
     printed_before_page: list[str] = []
-    real = cli._paginate
+    real = inventory.iter_object_records
 
     def spy(*args, **kwargs):
         for page in real(*args, **kwargs):
             printed_before_page.append(sys.stdout.getvalue())
             yield page
 
-    monkeypatch.setattr(cli, "_paginate", spy)
+    monkeypatch.setattr(inventory, "iter_object_records", spy)
     code, out, _ = run(capsys, "list-bucket", BUCKET, "--page-size", "1", "--endpoint-url", account.endpoint_url)
     assert code == 0
     assert len(printed_before_page) == len(OBJECTS)
@@ -446,6 +448,15 @@ def test_create_with_custom_policy_and_extra_statement(account, capsys, tmp_path
     s3 = s3_as(account, with_extra)
     assert s3.get_object(Bucket="cli-other", Key="shared.txt")["Body"].read() == b"shared"
     assert s3.get_object(Bucket=BUCKET, Key="reports/2025/b.csv")["Body"].read() == b"content of reports/2025/b.csv"
+
+
+def test_format_choices_are_the_core_formats_table(capsys):
+    """One table of formats: a format the core adds is offered by `--format`, and no other is."""
+    from s3cred_tui.core.credentials import FORMATS
+
+    code, out, _ = run(capsys, "create", "--help")
+    assert code == 0
+    assert "--format {" + ",".join(FORMATS) + "}" in out
 
 
 @pytest.mark.parametrize("fmt", ["ini", "env", "credential-process"])

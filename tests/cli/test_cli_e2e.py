@@ -111,6 +111,24 @@ def test_bad_arguments_exit_2_with_one_line(argv):
     assert result.stderr.count("\n") == 1
 
 
+@pytest.mark.parametrize(
+    "argv",
+    [["--help"], ["policy", "e2e-data", "--read-only"], ["simulate", "s3:GetObject", "arn:aws:s3:::e2e-data/a", "--bucket", "e2e-data"]],
+)
+def test_commands_that_need_no_account_do_not_import_boto3(argv):
+    """Help and the offline commands answer at once: boto3 is imported only by commands that call AWS."""
+    code = (
+        "import sys\n"
+        "from s3cred_tui.__main__ import main\n"
+        f"status = main({argv!r})\n"
+        "assert status in (0, 3), status\n"
+        "assert 'boto3' not in sys.modules, 'boto3 imported'\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout
+
+
 def test_commands_do_not_import_textual():
     code = (
         "import sys\n"

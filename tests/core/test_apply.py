@@ -10,15 +10,19 @@ from moto import mock_aws
 
 from s3cred_tui.core import policies
 from s3cred_tui.core.apply import (
+    CREATE_ACCESS_KEY,
+    STEP_KINDS,
     ApplyEvent,
+    ApplyStatus,
     PlanBlocked,
+    StepRun,
     apply_plan,
     create_access_key,
     delete_access_key,
-    delete_user,
     set_access_key_status,
     wait_until_ready,
 )
+from s3cred_tui.core.deletion import delete_user
 from s3cred_tui.core.errors import CredentialsInvalid, LimitExceeded
 from s3cred_tui.core.inventory import whoami
 from s3cred_tui.core.plan import DEFAULT_ROLE_NAME, build_plan, user_policy_name
@@ -293,6 +297,46 @@ def test_a_plan_with_blockers_is_refused(ctx):
     with pytest.raises(PlanBlocked):
         apply_plan(ctx, plan)
     assert ctx.iam.list_users()["Users"] == []
+
+
+def test_the_plans_steps_are_kinds_of_the_one_registry(ctx_with_managed_policies):
+    admin = _admin_context(ctx_with_managed_policies)
+    requests = [
+        CredentialRequest(buckets=("data-lake", NEW_BUCKET), create_buckets=True),
+        CredentialRequest(buckets=("data-lake",), kind=CredentialKind.ASSUME_ROLE),
+        CredentialRequest(buckets=("data-lake",), kind=CredentialKind.FEDERATION_TOKEN),
+    ]
+    for request in requests:
+        for step in build_plan(admin, request).steps:
+            assert STEP_KINDS[step.action] is step.kind
+    assert all(action == kind.action for action, kind in STEP_KINDS.items())
+
+
+def test_apply_statuses_are_the_plain_words(ctx):
+    assert [status.value for status in ApplyStatus] == [
+        "running", "done", "failed", "waiting", "cancelled", "rolling-back", "undone", "undo-failed"
+    ]
+    assert ApplyStatus.ROLLING_BACK == "rolling-back" and f"{ApplyStatus.ROLLING_BACK}" == "rolling-back"
+    events: list[ApplyEvent] = []
+    assert apply_plan(ctx, _permanent_plan(ctx), on_event=events.append).ok
+    assert {type(e.status) for e in events} == {ApplyStatus}
+
+
+def test_an_undo_needs_only_the_steps_params_and_what_it_made(ctx):
+    """What a journal would keep (params and made, never a secret) is enough to take a change back."""
+    ctx.iam.create_user(UserName="holder")
+    plan = build_plan(
+        ctx, CredentialRequest(buckets=("data-lake",), username="holder", reuse_existing_user=True), identity=whoami(ctx)
+    )
+    step = next(s for s in plan.steps if s.kind is CREATE_ACCESS_KEY)
+    run = StepRun(ctx, lambda *args: None, lambda: False, lambda seconds: None, 0.0)
+    made = run.do(0, step)
+    assert made == {"AccessKeyId": run.credentials.access_key_id}
+    assert run.credentials.secret_access_key not in repr(made)
+
+    CREATE_ACCESS_KEY.undo(AwsContext(), step, made)  # a fresh context: nothing carried over from `do`
+    assert ctx.iam.list_access_keys(UserName="holder")["AccessKeyMetadata"] == []
+    assert CREATE_ACCESS_KEY.undo_title(step, made) == f"Delete access key {made['AccessKeyId']} of holder"
 
 
 # ---------------------------------------------------------------- temporary credentials

@@ -250,18 +250,18 @@ def _make_role(ctx, name, trust_principal, ours, max_session=3600, attach=True):
 
 
 def test_our_drifted_role_is_repaired(ctx_with_managed_policies):
+    """Repair re-attaches the managed policy and lengthens sessions of a role that trusts only
+    the caller; it never touches the trust policy (see the trust tests below)."""
     ctx = ctx_with_managed_policies
-    _make_role(ctx, DEFAULT_ROLE_NAME, f"arn:aws:iam::{ACCOUNT}:user/someone-else", ours=True, attach=False)
+    _make_role(ctx, DEFAULT_ROLE_NAME, USER.arn, ours=True, attach=False)
     plan = build_plan(ctx, _role_request(duration_seconds=7200), USER)
     assert plan.ok, plan.blockers
     assert [s.action for s in plan.steps] == [
-        "iam:UpdateAssumeRolePolicy",
         "iam:AttachRolePolicy",
         "iam:UpdateRole",
         "sts:AssumeRole",
     ]
-    assert plan.steps[0].policy == policies.trust_policy_for(USER.arn)
-    assert plan.steps[2].params["MaxSessionDuration"] == 7200
+    assert plan.steps[1].params["MaxSessionDuration"] == 7200
 
 
 def test_ready_role_needs_only_assume_role(ctx_with_managed_policies):
@@ -289,6 +289,178 @@ def test_role_chaining_over_an_hour_is_blocked(ctx):
     assert one_hour.ok
     # The trust policy names the role, not the session.
     assert one_hour.steps[0].policy == policies.trust_policy_for(f"arn:aws:iam::{ACCOUNT}:role/admin")
+
+
+# ---------------------------------------------------------------- existing roles: trust decides
+
+
+def _role_with_trust(ctx, name, trust, ours=True):
+    ctx.iam.create_role(
+        RoleName=name,
+        AssumeRolePolicyDocument=json.dumps(trust),
+        Tags=[CREATED_BY_TAG] if ours else [],
+    )
+    ctx.iam.attach_role_policy(RoleName=name, PolicyArn=policies.ROLE_MANAGED_POLICY_ARN)
+
+
+def _trust(*statements):
+    return {"Version": "2012-10-17", "Statement": list(statements)}
+
+
+def _trusting(principal, **extra):
+    return {"Effect": "Allow", "Principal": principal, "Action": "sts:AssumeRole", **extra}
+
+
+@pytest.mark.parametrize(
+    ("trust", "reason"),
+    [
+        (_trust(_trusting("*")), 'anyone (Principal "*")'),
+        (_trust(_trusting({"AWS": f"arn:aws:iam::{ACCOUNT}:root"})), f"every principal in your account {ACCOUNT}"),
+        (_trust(_trusting({"AWS": ACCOUNT})), f"every principal in your account {ACCOUNT}"),
+        (
+            _trust(_trusting({"AWS": [USER.arn, f"arn:aws:iam::{ACCOUNT}:user/mallory"]})),
+            f"another principal, arn:aws:iam::{ACCOUNT}:user/mallory",
+        ),
+        (
+            _trust(_trusting({"AWS": USER.arn}, Condition={"Bool": {"aws:MultiFactorAuthPresent": "true"}})),
+            "Condition (aws:MultiFactorAuthPresent) that cannot be checked",
+        ),
+        (_trust(_trusting({"AWS": USER.arn}), _trusting({"Service": "ec2.amazonaws.com"})), "the AWS service ec2.amazonaws.com"),
+        (_trust(_trusting({"AWS": f"arn:aws:iam::{ACCOUNT}:user/someone-else"})), f"does not let {USER.arn} assume it"),
+    ],
+    ids=["star", "account-root", "bare-account-id", "caller-and-another", "condition", "service", "someone-else"],
+)
+def test_our_role_is_reused_only_when_it_trusts_exactly_the_caller(ctx_with_managed_policies, trust, reason):
+    """A `created-by` tag is no authority: the role is refused, with the reason, and never rewritten."""
+    ctx = ctx_with_managed_policies
+    _role_with_trust(ctx, DEFAULT_ROLE_NAME, trust, ours=True)
+    plan = build_plan(ctx, _role_request(), USER)
+    assert not plan.ok
+    (blocker,) = plan.blockers
+    assert blocker.startswith(f"Role {DEFAULT_ROLE_NAME} (created by s3cred-tui) cannot be reused: ")
+    assert reason in blocker
+    assert f"choose another role name (for example {DEFAULT_ROLE_NAME}-2, which is free)" in blocker
+    assert [s.action for s in plan.steps] == ["sts:AssumeRole"]  # no iam:UpdateAssumeRolePolicy, nothing else
+
+
+def test_the_suggested_role_name_is_free(ctx_with_managed_policies):
+    ctx = ctx_with_managed_policies
+    _role_with_trust(ctx, DEFAULT_ROLE_NAME, _trust(_trusting("*")))
+    _role_with_trust(ctx, f"{DEFAULT_ROLE_NAME}-2", _trust(_trusting({"AWS": USER.arn})))
+    plan = build_plan(ctx, _role_request(), USER)
+    assert f"(for example {DEFAULT_ROLE_NAME}-3, which is free)" in plan.blockers[0]
+    suggested = build_plan(ctx, _role_request(role_name=f"{DEFAULT_ROLE_NAME}-3"), USER)
+    assert suggested.ok and suggested.steps[0].action == "iam:CreateRole"
+
+
+def test_a_deny_for_someone_else_leaves_the_role_reusable(ctx_with_managed_policies):
+    ctx = ctx_with_managed_policies
+    mallory = f"arn:aws:iam::{ACCOUNT}:user/mallory"
+    trust = _trust(_trusting({"AWS": USER.arn}), {"Effect": "Deny", "Principal": {"AWS": mallory}, "Action": "sts:AssumeRole"})
+    _role_with_trust(ctx, DEFAULT_ROLE_NAME, trust, ours=False)
+    plan = build_plan(ctx, _role_request(), USER)
+    assert plan.ok, plan.blockers
+    assert [s.action for s in plan.steps] == ["sts:AssumeRole"]
+    assert any("trusts only you, and is ready" in f for f in plan.facts)
+
+
+def test_a_deny_of_the_caller_makes_the_role_unusable(ctx_with_managed_policies):
+    ctx = ctx_with_managed_policies
+    trust = _trust(_trusting({"AWS": USER.arn}), {"Effect": "Deny", "Principal": {"AWS": USER.arn}, "Action": "sts:AssumeRole"})
+    _role_with_trust(ctx, DEFAULT_ROLE_NAME, trust)
+    plan = build_plan(ctx, _role_request(), USER)
+    assert not plan.ok
+    assert f"stops {USER.arn} from assuming it" in plan.blockers[0]
+
+
+def test_an_assumed_role_caller_is_told_every_session_of_its_role_can_assume_the_helper(ctx_with_managed_policies):
+    ctx = ctx_with_managed_policies
+
+    def told(plan):
+        return any(f"signed in through role {SESSION.principal_arn}" in w and "every session of it" in w for w in plan.warnings)
+
+    new_role = build_plan(ctx, _role_request(), SESSION)
+    assert new_role.ok and new_role.steps[0].action == "iam:CreateRole"
+    assert told(new_role), new_role.warnings
+    _role_with_trust(ctx, DEFAULT_ROLE_NAME, policies.trust_policy_for(SESSION.principal_arn))
+    reused = build_plan(ctx, _role_request(), SESSION)
+    assert reused.ok and [s.action for s in reused.steps] == ["sts:AssumeRole"]
+    assert told(reused), reused.warnings
+    assert not told(build_plan(ctx, _role_request(role_name="for-a-user"), USER))
+
+
+# ---------------------------------------------------------------- custom policies are reviewed
+
+ADMIN_POLICY = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+TIGHT_POLICY = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": "arn:aws:s3:::data-lake/reports/*"}],
+}
+
+
+def _custom(policy, **kwargs) -> CredentialRequest:
+    return CredentialRequest(buckets=("data-lake",), access=AccessLevel.CUSTOM, custom_policy=policy, **kwargs)
+
+
+def test_a_broad_custom_policy_is_blocked_until_acknowledged(ctx):
+    plan = build_plan(ctx, _custom(ADMIN_POLICY, permissions_boundary=False), USER)
+    assert not plan.ok
+    (blocker,) = plan.blockers
+    assert blocker.startswith("Custom policy: full administrator (every action on every resource). ")
+    assert "every action on every resource (* on *)" in blocker and "--allow-broad" in blocker
+    assert plan.needs_broad_acknowledgement and plan.ok_once_acknowledged
+    assert "Custom policy: full administrator" in plan.describe()
+    assert plan.to_dict()["policy_review"]["broad"] == list(plan.policy_review.broad)
+
+    plan.acknowledge_broad_policy()
+    assert plan.ok and not plan.needs_broad_acknowledgement and not plan.ok_once_acknowledged
+    assert plan.request.allow_broad
+    assert any(w.startswith("Acknowledged: the policy grants more than the named buckets") for w in plan.warnings)
+    assert plan.steps[1].policy == ADMIN_POLICY  # the steps still send the policy the person wrote
+
+
+def test_a_broad_policy_with_another_blocker_is_not_ok_once_acknowledged(ctx):
+    plan = build_plan(ctx, CredentialRequest(buckets=("no-such-bucket",), access=AccessLevel.CUSTOM, custom_policy=ADMIN_POLICY), USER)
+    assert plan.needs_broad_acknowledgement
+    assert not plan.ok_once_acknowledged  # the missing bucket blocks it whatever the answer
+
+
+def test_allow_broad_in_the_request_is_the_acknowledgement(ctx):
+    plan = build_plan(ctx, _custom(ADMIN_POLICY, allow_broad=True), USER)
+    assert plan.ok, plan.blockers
+    assert any(w.startswith("Acknowledged:") for w in plan.warnings)
+    assert plan.to_dict()["request"]["allow_broad"] is True
+
+
+def test_a_tight_custom_policy_is_reviewed_and_passes(ctx):
+    plan = build_plan(ctx, _custom(TIGHT_POLICY), USER)
+    assert plan.ok, plan.blockers
+    assert plan.policy_review is not None and plan.policy_review.broad == ()
+    assert plan.policy_review.headline == "Custom policy: read on s3://data-lake/reports/"
+    assert not any("parliament" in w for w in plan.warnings)
+
+
+def test_parliament_findings_become_warnings(ctx):
+    typo = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObjekt", "Resource": "arn:aws:s3:::data-lake/*"}]}
+    plan = build_plan(ctx, _custom(typo), USER)
+    assert plan.ok
+    assert any(w.startswith("Policy lint (parliament): LOW UNKNOWN_ACTION") for w in plan.warnings)
+
+
+def test_broad_extra_statements_are_reviewed_and_warned_about(ctx):
+    extra = {"Effect": "Allow", "Action": "iam:PassRole", "Resource": "*"}
+    plan = build_plan(ctx, CredentialRequest(buckets=("data-lake",), extra_statements=(extra,)), USER)
+    assert plan.ok, plan.blockers  # asked for by name, on top of a generated policy
+    assert not plan.needs_broad_acknowledgement
+    assert any(
+        w.startswith("The extra statements grant more than the named buckets:") and "IAM/STS actions (iam:PassRole)" in w
+        for w in plan.warnings
+    )
+
+
+def test_a_generated_policy_needs_no_review(ctx):
+    plan = build_plan(ctx, CredentialRequest(buckets=("data-lake",)), USER)
+    assert plan.policy_review is None and plan.ok
 
 
 # ---------------------------------------------------------------- federation token

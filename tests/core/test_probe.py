@@ -6,7 +6,15 @@ from __future__ import annotations
 import pytest
 
 from s3cred_tui.core.policies import policy_for
-from s3cred_tui.core.probe import probe_cases, run_probe, wait_until_usable
+from s3cred_tui.core.probe import (
+    ProbeCase,
+    ProbeReport,
+    ProbeResult,
+    ProbeTally,
+    probe_cases,
+    run_probe,
+    wait_until_usable,
+)
 from s3cred_tui.core.request import AccessLevel
 
 BUCKET = "probe-data"
@@ -116,3 +124,23 @@ def test_read_outside_uses_a_real_sibling_key_when_there_is_one(seeded):
     # The classic mistake (a policy on `reports*`) would expose exactly this key.
     assert "HEAD reports-private/salaries.csv" in read_outside.detail
     assert read_outside.observed_allowed is False and read_outside.agrees
+
+
+def test_tally_counts_agree_differ_unclear_and_the_rows_a_condition_decides():
+    def result(expected, observed, by_condition=False):
+        case = ProbeCase("list", "outside", BUCKET, "x/", expected, decided_by_condition=by_condition)
+        return ProbeResult(case, observed, "detail")
+
+    report = ProbeReport(
+        results=[
+            result(True, True),  # agrees
+            result(False, True, by_condition=True),  # differs, decided by a Condition
+            result(False, True),  # differs
+            result(False, None, by_condition=True),  # unclear: not counted as differing
+            result(False, False, by_condition=True),  # agrees
+        ]
+    )
+    assert report.tally == ProbeTally(
+        total=5, agree=2, differ=2, unclear=1, condition_decided=3, differ_by_condition=1
+    )
+    assert ProbeReport().tally == ProbeTally(0, 0, 0, 0, 0, 0)

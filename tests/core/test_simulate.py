@@ -652,3 +652,176 @@ def test_capabilities_with_session_policy_resource_policy_and_context():
     assert {d.decision for d in insecure.values()} == {"ExplicitDeny"}
     narrowed = s3_capabilities([secure_only], "bkt", "", session_policy=doc(allow(GET, "*")))
     assert {k: d.allowed for k, d in narrowed.items()} == {"list": False, "read": True, "write": False, "delete": False}
+
+
+# ---------------------------------------------------------------------------------------------
+# Exactness where the evaluator is load-bearing (the demo authorizer decides with it).
+# Every case names the AWS documentation page it comes from; the pages:
+# ---------------------------------------------------------------------------------------------
+
+DOC_NOTPRINCIPAL = "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_notprincipal.html"
+DOC_CONDITION_KEYS = "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html"
+DOC_DENY_ALLOW = "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic_policy-eval-denyallow.html"
+DOC_CROSS_ACCOUNT = "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic-cross-account.html"
+DOC_SINGLE_ACCOUNT = "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic_policy-eval-basics.html"
+DOC_NOTRESOURCE = "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_notresource.html"
+DOC_VARIABLES = "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html"
+DOC_ROLE_TERMS = "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_terms-and-concepts.html"
+
+OTHER_ACCOUNT = "444455556666"
+OTHER_SESSION = f"arn:aws:sts::{ACCOUNT}:assumed-role/uploader/job-43"
+ROOT = f"arn:aws:iam::{ACCOUNT}:root"
+OTHER_ROOT = f"arn:aws:iam::{OTHER_ACCOUNT}:root"
+STRANGER = f"arn:aws:iam::{OTHER_ACCOUNT}:user/stranger"
+OTHER_ROLE = f"arn:aws:iam::{ACCOUNT}:role/other"
+ASSUME = "sts:AssumeRole"
+
+
+def cited(case_id, source, request, identity, expected, **kwargs):
+    """A case whose id carries the page it comes from (its last path element)."""
+    page = source.rsplit("/", 1)[1].removesuffix(".html")
+    return pytest.param(request, identity, kwargs, expected, id=f"{case_id}[{page}]")
+
+
+def deny_all_except(*principals):
+    return bucket_policy(deny(GET, "*", not_principal={"AWS": list(principals)}))
+
+
+def trust(*principals):
+    return bucket_policy(allow(ASSUME, OTHER_ROLE, principal={"AWS": list(principals)}))
+
+
+EXACTNESS = [
+    # NotPrincipal with Deny exempts only the principals it names exactly.
+    cited("notprincipal-exact-user-is-exempt", DOC_NOTPRINCIPAL, req(GET, obj("x"), ALICE), [ALLOW_ALL_S3], "Allow",
+          resource_policy=deny_all_except(ROOT, ALICE)),
+    cited("notprincipal-account-arn-does-not-exempt-its-users", DOC_NOTPRINCIPAL, req(GET, obj("x"), ALICE), [ALLOW_ALL_S3],
+          "ExplicitDeny", resource_policy=deny_all_except(ROOT)),
+    cited("notprincipal-account-id-does-not-exempt-its-users", DOC_NOTPRINCIPAL, req(GET, obj("x"), ALICE), [ALLOW_ALL_S3],
+          "ExplicitDeny", resource_policy=deny_all_except(ACCOUNT)),
+    cited("notprincipal-role-does-not-exempt-its-sessions", DOC_NOTPRINCIPAL, req(GET, obj("x"), SESSION), [ALLOW_ALL_S3],
+          "ExplicitDeny", resource_policy=deny_all_except(ROOT, ROLE)),
+    cited("notprincipal-one-session-does-not-exempt-another", DOC_NOTPRINCIPAL, req(GET, obj("x"), OTHER_SESSION),
+          [ALLOW_ALL_S3], "ExplicitDeny", resource_policy=deny_all_except(ROOT, ROLE, SESSION)),
+    cited("notprincipal-exact-session-is-exempt", DOC_NOTPRINCIPAL, req(GET, obj("x"), SESSION), [ALLOW_ALL_S3], "Allow",
+          resource_policy=deny_all_except(ROOT, ROLE, SESSION)),
+    cited("notprincipal-other-user-is-denied", DOC_NOTPRINCIPAL, req(GET, obj("x"), BOB), [ALLOW_ALL_S3], "ExplicitDeny",
+          resource_policy=deny_all_except(ROOT, ALICE)),
+    # aws:PrincipalArn of an assumed-role session is the role's ARN.
+    cited("principalarn-of-a-session-is-the-role", DOC_CONDITION_KEYS, req(GET, obj("x"), SESSION),
+          [doc(allow(GET, "*", {"ArnEquals": {"aws:PrincipalArn": ROLE}}))], "Allow"),
+    cited("principalarn-of-a-session-is-not-the-session", DOC_CONDITION_KEYS, req(GET, obj("x"), SESSION),
+          [doc(allow(GET, "*", {"ArnEquals": {"aws:PrincipalArn": SESSION}}))], "ImplicitDeny"),
+    cited("principalarn-deny-sparing-the-role-spares-its-sessions", DOC_CONDITION_KEYS, req(GET, obj("x"), SESSION),
+          [ALLOW_ALL_S3], "Allow",
+          resource_policy=bucket_policy(deny(GET, "*", {"ArnNotEquals": {"aws:PrincipalArn": ROLE}}, principal="*"))),
+    cited("principalarn-of-a-user-is-the-user", DOC_CONDITION_KEYS, req(GET, obj("x"), ALICE),
+          [doc(allow(GET, "*", {"ArnEquals": {"aws:PrincipalArn": ALICE}}))], "Allow"),
+    cited("principaltype-of-a-session", DOC_CONDITION_KEYS, req(GET, obj("x"), SESSION),
+          [doc(allow(GET, "*", {"StringEquals": {"aws:PrincipalType": "AssumedRole"}}))], "Allow"),
+    cited("principaltype-of-a-user", DOC_CONDITION_KEYS, req(GET, obj("x"), ALICE),
+          [doc(allow(GET, "*", {"StringEquals": {"aws:PrincipalType": "AssumedRole"}}))], "ImplicitDeny"),
+    # The root user is allowed unless an explicit deny applies.
+    cited("root-allowed-without-any-policy", DOC_DENY_ALLOW, req(GET, obj("x"), ROOT), [], "Allow"),
+    cited("root-explicit-deny-applies", DOC_DENY_ALLOW, req(GET, obj("x"), ROOT), [], "ExplicitDeny",
+          resource_policy=bucket_policy(deny(GET, "*", principal="*"))),
+    cited("root-of-another-account-needs-the-resource-side", DOC_CROSS_ACCOUNT, req(GET, obj("x"), OTHER_ROOT), [],
+          "ImplicitDeny", resource_account=ACCOUNT),
+    cited("root-of-another-account-with-a-grant-to-its-account", DOC_CROSS_ACCOUNT, req(GET, obj("x"), OTHER_ROOT), [],
+          "Allow", resource_account=ACCOUNT, resource_policy=bucket_policy(allow(GET, "*", principal={"AWS": OTHER_ACCOUNT}))),
+    # Cross-account requests need both sides; same-account rules are never applied across accounts.
+    cited("cross-account-identity-alone-is-not-enough", DOC_CROSS_ACCOUNT, req(GET, obj("x"), STRANGER), [ALLOW_ALL_S3],
+          "ImplicitDeny", resource_account=ACCOUNT),
+    cited("cross-account-resource-grant-alone-is-not-enough", DOC_CROSS_ACCOUNT, req(GET, obj("x"), STRANGER), [],
+          "ImplicitDeny", resource_account=ACCOUNT, resource_policy=bucket_policy(allow(GET, "*", principal={"AWS": STRANGER}))),
+    cited("same-account-resource-grant-alone-is-enough", DOC_SINGLE_ACCOUNT, req(GET, obj("x"), ALICE), [], "Allow",
+          resource_account=ACCOUNT, resource_policy=bucket_policy(allow(GET, "*", principal={"AWS": ALICE}))),
+    cited("cross-account-both-sides-allow", DOC_CROSS_ACCOUNT, req(GET, obj("x"), STRANGER), [ALLOW_ALL_S3], "Allow",
+          resource_account=ACCOUNT, resource_policy=bucket_policy(allow(GET, "*", principal={"AWS": STRANGER}))),
+    cited("cross-account-grant-to-the-account-counts", DOC_CROSS_ACCOUNT, req(GET, obj("x"), STRANGER), [ALLOW_ALL_S3],
+          "Allow", resource_account=ACCOUNT, resource_policy=bucket_policy(allow(GET, "*", principal={"AWS": OTHER_ROOT}))),
+    cited("cross-account-grant-to-another-account-does-not", DOC_CROSS_ACCOUNT, req(GET, obj("x"), STRANGER),
+          [ALLOW_ALL_S3], "ImplicitDeny", resource_account=ACCOUNT,
+          resource_policy=bucket_policy(allow(GET, "*", principal={"AWS": ROOT}))),
+    cited("cross-account-boundary-still-caps", DOC_CROSS_ACCOUNT, req(PUT, obj("x"), STRANGER), [ALLOW_ALL_S3],
+          "ImplicitDeny", resource_account=ACCOUNT, boundary=BOUNDARY_READ_ONLY,
+          resource_policy=bucket_policy(allow("s3:*", "*", principal={"AWS": STRANGER}))),
+    cited("cross-account-resource-deny-wins", DOC_CROSS_ACCOUNT, req(GET, obj("x"), STRANGER), [ALLOW_ALL_S3],
+          "ExplicitDeny", resource_account=ACCOUNT,
+          resource_policy=bucket_policy(allow(GET, "*", principal={"AWS": STRANGER}), deny(GET, "*", principal="*"))),
+    cited("cross-account-resource-account-key", DOC_CONDITION_KEYS, req(GET, obj("x"), STRANGER),
+          [doc(allow(GET, "*", {"StringEquals": {"aws:ResourceAccount": OTHER_ACCOUNT}}))], "ImplicitDeny",
+          resource_account=ACCOUNT, resource_policy=bucket_policy(allow(GET, "*", principal={"AWS": OTHER_ROOT}))),
+    # An Allow with NotResource holding a variable that has no value matches nothing.
+    cited("notresource-unresolved-variable-allow-matches-nothing", DOC_NOTRESOURCE, req(GET, obj("home/alice/x")),
+          [doc(allow("s3:*", obj("home/${aws:username}/*"), not_resource=True))], "ImplicitDeny"),
+    cited("notresource-unresolved-variable-deny-still-denies", DOC_VARIABLES, req(GET, obj("home/alice/x")),
+          [ALLOW_ALL_S3, doc(deny("s3:*", obj("home/${aws:username}/*"), not_resource=True))], "ExplicitDeny"),
+    cited("notresource-resolved-variable-excludes-own-folder", DOC_NOTRESOURCE, req(GET, obj("home/alice/x"), ALICE),
+          [doc(allow("s3:*", obj("home/${aws:username}/*"), not_resource=True))], "ImplicitDeny"),
+    cited("notresource-resolved-variable-allows-elsewhere", DOC_NOTRESOURCE, req(GET, obj("shared/x"), ALICE),
+          [doc(allow("s3:*", obj("home/${aws:username}/*"), not_resource=True))], "Allow"),
+    # A role's trust policy must trust the caller, whatever the caller's own policies allow.
+    cited("assume-role-needs-the-trust-policy", DOC_ROLE_TERMS, req(ASSUME, OTHER_ROLE, ALICE),
+          [doc(allow(ASSUME, "*"))], "ImplicitDeny", resource_policy=trust(BOB)),
+    cited("assume-role-trust-naming-the-user-is-enough", DOC_SINGLE_ACCOUNT, req(ASSUME, OTHER_ROLE, ALICE), [], "Allow",
+          resource_policy=trust(ALICE)),
+    cited("assume-role-trust-naming-the-account-delegates", DOC_ROLE_TERMS, req(ASSUME, OTHER_ROLE, ALICE),
+          [doc(allow(ASSUME, "*"))], "Allow", resource_policy=trust(ROOT)),
+    cited("assume-role-trust-naming-the-account-alone", DOC_ROLE_TERMS, req(ASSUME, OTHER_ROLE, ALICE), [], "ImplicitDeny",
+          resource_policy=trust(ROOT)),
+    cited("assume-role-across-accounts-needs-both", DOC_CROSS_ACCOUNT, req(ASSUME, OTHER_ROLE, STRANGER), [],
+          "ImplicitDeny", resource_account=ACCOUNT, resource_policy=trust(STRANGER)),
+]
+
+
+def test_every_exactness_rule_has_cited_cases():
+    pages = {c.id.rsplit("[", 1)[1].rstrip("]") for c in EXACTNESS}
+    for source in (DOC_NOTPRINCIPAL, DOC_CONDITION_KEYS, DOC_DENY_ALLOW, DOC_CROSS_ACCOUNT, DOC_NOTRESOURCE, DOC_ROLE_TERMS):
+        assert source.rsplit("/", 1)[1].removesuffix(".html") in pages
+    assert len({c.id for c in EXACTNESS}) == len(EXACTNESS)
+
+
+@pytest.mark.parametrize(("request_", "identity", "policies", "expected"), EXACTNESS)
+def test_exact_decision(request_, identity, policies, expected):
+    decision = evaluate(request_, identity, **policies)
+    assert decision.decision == expected, decision.reason
+    assert decision.allowed is (expected == "Allow")
+    if expected == "ExplicitDeny":
+        assert decision.deciding and {s.effect for s in decision.deciding} == {"Deny"}
+
+
+def test_root_allow_says_why():
+    decision = evaluate(req(GET, obj("x"), ROOT), [])
+    assert "root user" in decision.reason and decision.deciding == []
+
+
+def test_cross_account_reasons_name_the_missing_side():
+    no_resource = evaluate(req(GET, obj("x"), STRANGER), [ALLOW_ALL_S3], resource_account=ACCOUNT)
+    assert "cross-account" in no_resource.reason and "no resource policy" in no_resource.reason
+    no_identity = evaluate(
+        req(GET, obj("x"), STRANGER), [], resource_account=ACCOUNT,
+        resource_policy=bucket_policy(allow(GET, "*", principal={"AWS": STRANGER})),
+    )
+    assert "caller's own account" in no_identity.reason
+    both = evaluate(
+        req(GET, obj("x"), STRANGER), [("theirs", ALLOW_ALL_S3)], resource_account=ACCOUNT,
+        resource_policy=("bucket policy", bucket_policy(allow(GET, "*", principal={"AWS": STRANGER}))),
+    )
+    assert [s.policy_name for s in both.deciding] == ["theirs", "bucket policy"]
+
+
+def test_resource_account_must_be_an_account_id():
+    with pytest.raises(ValidationError) as refused:
+        evaluate(req(GET, obj("x"), ALICE), [ALLOW_ALL_S3], resource_account="acme")
+    assert refused.value.field == "resource_account"
+
+
+def test_capabilities_across_accounts():
+    caps = s3_capabilities([PREFIX_RW], "bkt", "reports/", principal_arn=STRANGER, resource_account=ACCOUNT)
+    assert not any(d.allowed for d in caps.values())
+    granted = s3_capabilities(
+        [PREFIX_RW], "bkt", "reports/", principal_arn=STRANGER, resource_account=ACCOUNT,
+        resource_policy=bucket_policy(allow("s3:*", ["arn:aws:s3:::bkt", obj("*")], principal={"AWS": OTHER_ACCOUNT})),
+    )
+    assert all(d.allowed for d in granted.values())

@@ -6,19 +6,29 @@ import re
 
 import pytest
 
+from s3cred_tui.core.draft import request_problems, validate_request
 from s3cred_tui.core.errors import ValidationError
-from s3cred_tui.core.request import AccessLevel, CredentialKind, CredentialRequest, PrefixMode
+from s3cred_tui.core.request import (
+    AccessLevel,
+    CredentialKind,
+    CredentialRequest,
+    PrefixMode,
+)
 from s3cred_tui.core.validation import (
     DEFAULT_DURATION_SECONDS,
+    MAX_JSON_DEPTH,
     default_user_name,
+    loads_json,
     normalise_prefix,
     parse_duration,
-    request_problems,
+    prefix_warnings,
+    printable,
     role_session_name,
     validate_bucket_name,
+    validate_endpoint_url,
     validate_policy_document,
-    validate_request,
     validate_role_name,
+    validate_statement,
     validate_user_name,
 )
 
@@ -376,3 +386,165 @@ def test_validate_policy_document_refuses_bad_statements(statement, message_part
         validate_policy_document({"Version": "2012-10-17", "Statement": [statement]})
     assert info.value.field == "policy"
     assert message_part in info.value.message
+
+
+# ---------------------------------------------------------------- odd characters and bad input
+
+# Every character class the issue names: C0 and C1 controls, line and paragraph separators,
+# invisible characters, bidi embeddings, overrides and isolates, the byte order mark.
+REFUSED = [
+    "\x00", "\x01", "\x1b", "\x1f", "\x7f", "\x80", "\x85", "\x9b", "\x9f",
+    "\u2028", "\u2029",
+    "\u200b", "\u200c", "\u200d", "\u200e", "\u200f",
+    "\u202a", "\u202b", "\u202c", "\u202d", "\u202e",
+    "\u2060", "\u2061", "\u2062", "\u2063", "\u2064",
+    "\u2066", "\u2067", "\u2068", "\u2069",
+    "\ufeff",
+]
+
+
+@pytest.mark.parametrize("char", REFUSED, ids=lambda c: f"U+{ord(c):04X}")
+@pytest.mark.parametrize("mode", list(PrefixMode))
+def test_prefix_refuses_control_invisible_and_bidi_characters_naming_the_code_point(char, mode):
+    with pytest.raises(ValidationError) as info:
+        normalise_prefix(f"reports{char}2024/", mode)
+    assert info.value.field == "prefix"
+    assert info.value.message.startswith(f"prefix: U+{ord(char):04X}")
+    assert "is not allowed" in info.value.message
+    assert char not in info.value.message  # the message itself is safe to print on one line
+
+
+def test_prefix_refusal_names_the_character():
+    with pytest.raises(ValidationError) as info:
+        normalise_prefix("reports/\u202etxt.exe")
+    assert info.value.message.startswith("prefix: U+202E (RIGHT-TO-LEFT OVERRIDE) is not allowed; ")
+
+
+@pytest.mark.parametrize(
+    ("validate", "field", "what"),
+    [(validate_user_name, "username", "user name"), (validate_role_name, "role", "role name")],
+)
+@pytest.mark.parametrize("char", ["\u202e", "\u200b", "\u2028", "\x85", "\x00"], ids=lambda c: f"U+{ord(c):04X}")
+def test_names_refuse_odd_characters_naming_the_code_point(validate, field, what, char):
+    with pytest.raises(ValidationError) as info:
+        validate(f"alice{char}")
+    assert info.value.field == field
+    assert info.value.message.startswith(f"{what}: U+{ord(char):04X}")
+
+
+@pytest.mark.parametrize("raw", [b"rep\xffort/", b"\xe9t\xe9/", b"\xc3("])
+def test_prefix_from_undecodable_argv_bytes_is_refused_naming_the_field(raw):
+    # Python decodes a command line's non-UTF-8 bytes to lone surrogates (surrogateescape).
+    import os
+
+    with pytest.raises(ValidationError) as info:
+        normalise_prefix(os.fsdecode(raw))
+    assert info.value.field == "prefix"
+    assert "not UTF-8" in info.value.message
+    info.value.message.encode("utf-8")  # printable as it is
+
+
+def test_lone_surrogate_in_a_prefix_is_refused():
+    with pytest.raises(ValidationError) as info:
+        normalise_prefix("a\ud800b")
+    assert info.value.field == "prefix"
+    assert "U+D800" in info.value.message
+
+
+@pytest.mark.parametrize("prefix", ["données/", "日本語/", "a b/", "\u00a0nbsp/", "emoji-\U0001f600/"])
+def test_ordinary_unicode_prefixes_are_accepted(prefix):
+    assert normalise_prefix(prefix) == prefix
+    assert prefix_warnings(prefix) == []
+
+
+def test_prefix_not_in_nfc_is_accepted_with_a_warning():
+    decomposed = "cafe\u0301/"
+    assert normalise_prefix(decomposed) == decomposed  # a real key may be decomposed: warn, never refuse
+    (warning,) = prefix_warnings(decomposed)
+    assert "NFC" in warning
+    assert "U+0301 (COMBINING ACUTE ACCENT)" in warning
+    assert prefix_warnings("caf\u00e9/") == []
+    req = CredentialRequest(buckets=("photos",), prefix=decomposed)
+    assert request_problems(req) == []
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["²", "9²", "³⁰⁰⁰", "١٢٠٠", "９００", "𝟗𝟎𝟎", "1h\u0663m", "15m²", "Ⅻ", "0x384", "+900", "1_000", "nan"],
+)
+def test_duration_in_other_digits_is_refused_not_crashed(value):
+    with pytest.raises(ValidationError) as info:
+        parse_duration(value)
+    assert info.value.field == "duration"
+    assert "Cannot read the duration" in info.value.message
+
+
+@pytest.mark.parametrize("value", ["9" * 5000, "1" + "0" * 40, "1" + "0" * 20 + "h", "99999999999m"])
+def test_huge_durations_are_refused_not_crashed(value):
+    with pytest.raises(ValidationError) as info:
+        parse_duration(value)
+    assert info.value.field == "duration"
+    assert "12 hours" in info.value.message
+    assert len(info.value.message) < 200
+
+
+def test_duration_with_leading_zeros_still_parses():
+    assert parse_duration("0000000000000900") == 900
+    assert parse_duration("01h") == 3600
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["[" * 100_000 + "]" * 100_000, '{"a":' * 100_000 + "1" + "}" * 100_000, "[" * (MAX_JSON_DEPTH + 1) + "]" * (MAX_JSON_DEPTH + 1)],
+    ids=["arrays-100000", "objects-100000", "one-level-too-deep"],
+)
+def test_deeply_nested_json_is_refused_in_one_line(text):
+    with pytest.raises(ValidationError) as info:
+        loads_json(text, "Policy file 'p.json'")
+    assert info.value.field == "policy"
+    assert info.value.message == (
+        f"Policy file 'p.json' nests lists and objects more than {MAX_JSON_DEPTH} levels deep; no IAM policy needs that."
+    )
+
+
+def test_json_at_the_depth_limit_and_bad_json():
+    assert loads_json("[" * MAX_JSON_DEPTH + "]" * MAX_JSON_DEPTH, "x") is not None
+    with pytest.raises(ValidationError, match=r"The custom policy is not valid JSON: Expecting value \(line 1, column 1\)"):
+        loads_json("nope", "The custom policy")
+    with pytest.raises(ValidationError, match="not valid JSON"):
+        loads_json("1" * 5000, "x")  # more digits than int() converts
+
+
+def _nested_list(depth: int) -> list:
+    value: list = ["x"]
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+def test_policy_documents_built_in_memory_are_checked_for_depth_without_recursion():
+    deep = _nested_list(100_000)  # deeper than any recursive walk (or json.dumps) survives
+    statement = {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*", "Condition": {"StringLike": {"s3:prefix": deep}}}
+    for check in (lambda: validate_statement(statement), lambda: validate_policy_document({"Version": "2012-10-17", "Statement": [statement]})):
+        with pytest.raises(ValidationError, match="levels deep"):
+            check()
+
+
+@pytest.mark.parametrize(
+    "url", ["http://a b", "http://", "ftp://x", "not a url", "http://[::1", "http://host:99999", "http://\udcff", "http://h\x00"]
+)
+def test_unusable_endpoint_urls_are_refused(url):
+    with pytest.raises(ValidationError) as info:
+        validate_endpoint_url(url)
+    assert info.value.field == "endpoint"
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:9000", "https://s3.example.com", "http://[::1]:5000/", "http://localhost"])
+def test_usable_endpoint_urls_are_accepted(url):
+    assert validate_endpoint_url(url) == url
+
+
+def test_printable_escapes_what_would_break_a_line_or_a_terminal():
+    assert printable("a\nb\u202ec\x1bd\udcff") == "a\\nb\\u202ec\\x1bd\\udcff"
+    assert printable("x" * 500, limit=10) == "x" * 9 + "…"
+

@@ -15,6 +15,7 @@ from s3cred_tui.core import inventory
 from s3cred_tui.core.policies import policy_for
 from s3cred_tui.core.request import AccessLevel
 from s3cred_tui.core.session import SessionConfig
+from s3cred_tui.core.user_analysis import expected_access, suggested_target
 from s3cred_tui.ui.screens import bucket as bucket_screen
 from s3cred_tui.ui.screens.account import AccountScreen
 from s3cred_tui.ui.screens.bucket import BucketScreen, MoreData
@@ -22,9 +23,9 @@ from s3cred_tui.ui.screens.confirm import ConfirmModal
 from s3cred_tui.ui.screens.error import ErrorModal
 from s3cred_tui.ui.screens.help import HELP_TEXT, HelpScreen
 from s3cred_tui.ui.screens.probe import ProbeScreen
-from s3cred_tui.ui.screens.user import DeletedUserModal, UserScreen, expected_access, suggested_target
-from s3cred_tui.ui.widgets.simulate_panel import SimulatePanel
+from s3cred_tui.ui.screens.user import DeletedUserModal, UserScreen
 from s3cred_tui.ui.widgets.new_key import NewKeyModal
+from s3cred_tui.ui.widgets.simulate_panel import SimulatePanel
 from tests.ui.helpers import make_app, settle, wait_until
 
 SIZE = (140, 42)

@@ -1,109 +1,97 @@
-"""The main screen: who you are, and the account's buckets and IAM users."""
+"""The main screen: who you are, and the account's buckets and IAM users.
+
+The screen shows; `ui.loading` decides what is asked of AWS and for which rows. Each worker
+below runs one `AccountLoad` method and posts what it hands over as a message: the two
+listings and the two whole-account reads start together, and per-row lookups start for rows
+on screen that those cannot fill.
+"""
 
 from __future__ import annotations
 
 import gc
-import queue
-import threading
-from collections.abc import Iterator
-from itertools import islice
 from pathlib import Path
-from typing import Any
 
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import Screen
+from textual.message import Message
 from textual.widgets import Footer, Static, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from s3cred_tui.core import errors
+from s3cred_tui.core import errors, inventory
+from s3cred_tui.core.inventory import BucketSummary, PolicyCounts, ReportUser, UserCounts, UserSummary
 from s3cred_tui.ui import formatting
-from s3cred_tui.ui.guards import require_writable
-from s3cred_tui.ui.messages import BucketsPage, CountsLoaded, ListingDone, RegionsLoaded, UsersPage
+from s3cred_tui.ui.base import AwsScreen
+from s3cred_tui.ui.loading import AccountLoad, InventorySource
 from s3cred_tui.ui.widgets.filter_table import FilterTable
 from s3cred_tui.ui.widgets.identity_bar import IdentityBar
-from s3cred_tui.ui.widgets.worker_reporting import ForwardWorkerStates
 
-# Rows reach the table in chunks this size, so one huge page (moto's list_users ignores
-# MaxItems) is still added between key presses rather than in one long block.
-ROWS_PER_MESSAGE = 250
-# Counts and regions are looked up in batches this size by one background worker each.
-LOOKUP_BATCH = 50
-# Threads per lookup. Every busy thread queues for the GIL ahead of the event loop (a 5 ms
-# slice each): 16 + 16 of them stalled key presses for 150-200 ms, and more threads than
-# this do not make one endpoint answer faster.
-LOOKUP_THREADS = 4
-# How often the rows on screen are handed to the lookup threads, which look them up first.
+# How often the rows on screen are checked for cells only a per-row lookup can fill.
 VISIBLE_EVERY_SECONDS = 0.25
-_DONE = object()
-
-BUCKET_COLUMNS = (("name", "Bucket"), ("region", "Region"), ("created", "Created (UTC)"))
-USER_COLUMNS = (
-    ("name", "User"),
-    ("created", "Created (UTC)"),
-    ("keys", "Keys"),
-    ("policies", "Policies"),
-    ("groups", "Groups"),
-    ("path", "Path"),
-)
-PENDING = Text("…", style="dim")
 
 
-class VisibleNames:
-    """The names of the rows on screen, shared with a lookup thread.
-
-    The event loop replaces the whole tuple and the thread reads it whole: one attribute
-    assignment, so no lock is needed.
-    """
-
-    def __init__(self) -> None:
-        self._names: tuple[str, ...] = ()
-
-    def set(self, names: list[str]) -> None:
-        self._names = tuple(names)
-
-    def any_of(self, pending: dict[str, None]) -> bool:
-        return any(name in pending for name in self._names)
-
-    def first_of(self, pending: dict[str, None], limit: int) -> list[str]:
-        return [name for name in self._names if name in pending][:limit]
+# Messages the workers post. Each carries the `generation` of the load that produced it, so
+# a page from a load that a refresh has superseded (thread workers cannot be killed) is
+# recognised and dropped.
 
 
-class ListingsGate:
-    """Opens once both listings have ended (done or failed).
-
-    Region and count lookups are hundreds of requests from 16 threads each: started
-    alongside the listings they slow the one answer everyone waits for (moto's
-    list_users took 1.5 s longer), so they wait for the lists.
-    """
-
-    def __init__(self, listings: int = 2) -> None:
-        self._left = listings
-        self._lock = threading.Lock()
-        self._open = threading.Event()
-
-    def ended(self) -> None:
-        with self._lock:
-            self._left -= 1
-            if self._left <= 0:
-                self._open.set()
-
-    def wait(self, timeout: float) -> bool:
-        return self._open.wait(timeout)
+class BucketsPage(Message):
+    def __init__(self, generation: int, buckets: list[BucketSummary]) -> None:
+        super().__init__()
+        self.generation = generation
+        self.buckets = buckets
 
 
-def _policy_counts_or_nothing(aws: Any) -> dict[str, Any]:
-    """Every user's policy and group counts in one call, or {} when that call is refused
-    (the counts are then read user by user, which needs narrower permissions)."""
-    from s3cred_tui.core.inventory import user_policy_counts
+class RegionsLoaded(Message):
+    def __init__(self, generation: int, regions: dict[str, str | errors.S3CredError]) -> None:
+        super().__init__()
+        self.generation = generation
+        self.regions = regions
 
-    try:
-        return user_policy_counts(aws)
-    except errors.S3CredError:
-        return {}
+
+class UsersPage(Message):
+    def __init__(self, generation: int, users: list[UserSummary]) -> None:
+        super().__init__()
+        self.generation = generation
+        self.users = users
+
+
+class CountsLoaded(Message):
+    """Keys, policies and groups of users looked up one by one."""
+
+    def __init__(self, generation: int, counts: dict[str, UserCounts | errors.S3CredError]) -> None:
+        super().__init__()
+        self.generation = generation
+        self.counts = counts
+
+
+class PoliciesLoaded(Message):
+    """Policy and group counts of a page of users, from the one-pass read."""
+
+    def __init__(self, generation: int, policies: dict[str, PolicyCounts]) -> None:
+        super().__init__()
+        self.generation = generation
+        self.policies = policies
+
+
+class KeysLoaded(Message):
+    """Users' keys from the credential report."""
+
+    def __init__(self, generation: int, keys: dict[str, ReportUser]) -> None:
+        super().__init__()
+        self.generation = generation
+        self.keys = keys
+
+
+class ListingDone(Message):
+    """A listing reached its last page (`what` is "buckets" or "users")."""
+
+    def __init__(self, generation: int, what: str) -> None:
+        super().__init__()
+        self.generation = generation
+        self.what = what
 
 
 def _keep_out_of_full_collections() -> None:
@@ -117,13 +105,19 @@ def _keep_out_of_full_collections() -> None:
     gc.freeze()
 
 
-def _batches(items: list[Any], size: int) -> Iterator[list[Any]]:
-    iterator = iter(items)
-    while batch := list(islice(iterator, size)):
-        yield batch
+BUCKET_COLUMNS = (("name", "Bucket"), ("region", "Region"), ("created", "Created (UTC)"))
+USER_COLUMNS = (
+    ("name", "User"),
+    ("created", "Created (UTC)"),
+    ("keys", "Keys"),
+    ("policies", "Policies"),
+    ("groups", "Groups"),
+    ("path", "Path"),
+)
+PENDING = Text("…", style="dim")
 
 
-def region_cell(value: Any) -> Text | str:
+def region_cell(value: str | errors.S3CredError | None) -> Text | str:
     if isinstance(value, errors.AccessDenied):
         return Text("no access", style="dim")
     if isinstance(value, errors.S3CredError):
@@ -131,20 +125,26 @@ def region_cell(value: Any) -> Text | str:
     return value or PENDING
 
 
-def counts_cells(value: Any) -> dict[str, Text | str]:
-    if isinstance(value, errors.S3CredError):
-        unknown = Text("?", style="dim")
-        return {"keys": unknown, "policies": unknown, "groups": unknown}
-    keys = str(value.access_keys)
+def keys_cell(access_keys: int) -> Text | str:
+    return Text(str(access_keys), style="bold yellow") if access_keys >= 2 else str(access_keys)
+
+
+def policy_cells(value: PolicyCounts | UserCounts) -> dict[str, Text | str]:
     policies = value.inline_policies + value.attached_policies
     return {
-        "keys": Text(keys, style="bold yellow") if value.access_keys >= 2 else keys,
         "policies": f"{policies} ({value.inline_policies} inline)" if value.inline_policies else str(policies),
         "groups": str(value.groups),
     }
 
 
-class AccountScreen(ForwardWorkerStates, Screen[None]):
+def counts_cells(value: UserCounts | errors.S3CredError) -> dict[str, Text | str]:
+    if isinstance(value, errors.S3CredError):
+        unknown = Text("?", style="dim")
+        return {"keys": unknown, "policies": unknown, "groups": unknown}
+    return {"keys": keys_cell(value.access_keys), **policy_cells(value)}
+
+
+class AccountScreen(AwsScreen[None]):
     CSS_PATH = Path(__file__).with_name("account.tcss")
     BINDINGS = [
         Binding("1", "show_tab('buckets')", "Buckets", id="account.buckets", tooltip="Show the account's S3 buckets"),
@@ -163,11 +163,8 @@ class AccountScreen(ForwardWorkerStates, Screen[None]):
     def __init__(self) -> None:
         super().__init__()
         self._generation = 0
-        self._regions_queue: queue.Queue[Any] = queue.Queue()
-        self._counts_queue: queue.Queue[Any] = queue.Queue()
+        self._load: AccountLoad | None = None
         self._listings: dict[str, Worker[None]] = {}
-        self._visible_buckets = VisibleNames()
-        self._visible_users = VisibleNames()
 
     def compose(self) -> ComposeResult:
         yield IdentityBar()
@@ -183,7 +180,7 @@ class AccountScreen(ForwardWorkerStates, Screen[None]):
         yield Footer()
 
     def _hint_text(self, tab: str) -> str:
-        if self.app.read_only:  # type: ignore[attr-defined]
+        if self.s3cred_app.read_only:
             return "Enter: open · /: filter · read-only mode: browsing only, nothing can be changed"
         if tab == "users":
             return "Enter: keys, policies and actions for the highlighted user · /: filter · ctrl+p: commands"
@@ -193,11 +190,17 @@ class AccountScreen(ForwardWorkerStates, Screen[None]):
         _keep_out_of_full_collections()
         self.action_refresh()
         self.buckets.focus_table()
-        self.set_interval(VISIBLE_EVERY_SECONDS, self._share_visible_rows)
+        self.set_interval(VISIBLE_EVERY_SECONDS, self._look_up_visible_rows)
 
-    def _share_visible_rows(self) -> None:
-        self._visible_buckets.set(self.buckets.visible_keys())
-        self._visible_users.set(self.users.visible_keys())
+    def _look_up_visible_rows(self) -> None:
+        """Start per-row lookups for rows on screen that no whole-account read will fill."""
+        load = self._load
+        if load is None:
+            return
+        for what, table in (("buckets", self.buckets), ("users", self.users)):
+            names = load.rows_to_look_up(what, table.visible_keys())
+            if names:
+                self.look_up_rows(self._generation, load, what, names)
 
     @property
     def buckets(self) -> FilterTable:
@@ -240,18 +243,14 @@ class AccountScreen(ForwardWorkerStates, Screen[None]):
         for table in (self.buckets, self.users):
             table.clear_rows()
             table.busy = True
-        # Fresh queues: a superseded lookup worker still holds the old one and drains nothing new.
-        self._regions_queue = queue.Queue()
-        self._counts_queue = queue.Queue()
-        gate = ListingsGate()
+        # A fresh load: a superseded lookup worker still holds the old one and drains nothing new.
+        load = self._load = AccountLoad(InventorySource(self.aws))
         self._listings = {
-            "buckets": self.load_buckets(self._generation, self._regions_queue, gate),
-            "users": self.load_users(self._generation, self._counts_queue, gate),
+            "buckets": self.load_buckets(self._generation, load),
+            "users": self.load_users(self._generation, load),
         }
-        self._visible_buckets = VisibleNames()
-        self._visible_users = VisibleNames()
-        self.load_regions(self._generation, self._regions_queue, self._visible_buckets, gate)
-        self.load_counts(self._generation, self._counts_queue, self._visible_users, gate)
+        self.read_policy_counts(self._generation, load)
+        self.read_key_report(self._generation, load)
 
     def action_create(self) -> None:
         if self.active_tab == "buckets":
@@ -261,23 +260,15 @@ class AccountScreen(ForwardWorkerStates, Screen[None]):
             self.open_create([])
 
     def open_create(self, buckets: list[str], prefix: str = "") -> None:
-        from s3cred_tui.ui.screens.create import CreateScreen
-
-        if not require_writable(self.app, "create credentials"):
-            return
-        self.app.push_screen(CreateScreen(buckets=buckets, prefix=prefix))
+        self.s3cred_app.open_create(buckets, prefix)
 
     def open_bucket(self, name: str) -> None:
-        from s3cred_tui.ui.screens.bucket import BucketScreen
-
         row = self.buckets.row(name)
         region = row[1] if row and isinstance(row[1], str) else None
-        self.app.push_screen(BucketScreen(name, region=region))
+        self.s3cred_app.open_bucket(name, region=region)
 
     def open_user(self, name: str) -> None:
-        from s3cred_tui.ui.screens.user import UserScreen
-
-        self.app.push_screen(UserScreen(name))
+        self.s3cred_app.open_user(name)
 
     @on(FilterTable.Opened, "#bucket-table")
     def _bucket_opened(self, event: FilterTable.Opened) -> None:
@@ -294,121 +285,44 @@ class AccountScreen(ForwardWorkerStates, Screen[None]):
     @work(thread=True, exit_on_error=False, group="recount", name="counting keys and policies")
     def recount_user(self, name: str) -> None:
         """A user's keys or policies changed on another screen: refresh its row."""
-        from s3cred_tui.core.inventory import user_counts
-
-        self.post_message(CountsLoaded(self._generation, user_counts(self.app.aws, [name])))  # type: ignore[attr-defined]
+        self.post_message(CountsLoaded(self._generation, inventory.user_counts(self.aws, [name])))
 
     # -- workers (threads: they only post messages) ---------------------------------------
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="buckets", name="listing S3 buckets")
-    def load_buckets(self, generation: int, regions: queue.Queue[Any], gate: ListingsGate) -> None:
-        from s3cred_tui.core.inventory import iter_bucket_pages
-
+    def load_buckets(self, generation: int, load: AccountLoad) -> None:
         worker = get_current_worker()
-        try:
-            for page in iter_bucket_pages(self.app.aws):  # type: ignore[attr-defined]
-                for chunk in _batches(page, ROWS_PER_MESSAGE):
-                    if worker.is_cancelled:
-                        return
-                    self.post_message(BucketsPage(generation, chunk))
-                    regions.put([b.name for b in chunk if not b.region])
-            self.post_message(ListingDone(generation, "buckets"))
-        finally:
-            regions.put(_DONE)
-            gate.ended()
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="regions", name="looking up bucket regions")
-    def load_regions(
-        self, generation: int, pending: queue.Queue[Any], wanted: VisibleNames, gate: ListingsGate
-    ) -> None:
-        from s3cred_tui.core.inventory import bucket_regions
-
-        def lookup(names: list[str]) -> RegionsLoaded:
-            return RegionsLoaded(generation, bucket_regions(self.app.aws, names, max_workers=LOOKUP_THREADS))  # type: ignore[attr-defined]
-
-        self._drain(pending, wanted, gate, lookup)
+        load.list_buckets(
+            lambda rows: self.post_message(BucketsPage(generation, rows)),
+            lambda: self.post_message(ListingDone(generation, "buckets")),
+            lambda: worker.is_cancelled,
+        )
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="users", name="listing IAM users")
-    def load_users(self, generation: int, counts: queue.Queue[Any], gate: ListingsGate) -> None:
-        from s3cred_tui.core.inventory import iter_user_pages
-
+    def load_users(self, generation: int, load: AccountLoad) -> None:
         worker = get_current_worker()
-        try:
-            for page in iter_user_pages(self.app.aws):  # type: ignore[attr-defined]
-                for chunk in _batches(page, ROWS_PER_MESSAGE):
-                    if worker.is_cancelled:
-                        return
-                    self.post_message(UsersPage(generation, chunk))
-                    counts.put([u.name for u in chunk])
-            self.post_message(ListingDone(generation, "users"))
-        finally:
-            counts.put(_DONE)
-            gate.ended()
+        load.list_users(
+            lambda rows: self.post_message(UsersPage(generation, rows)),
+            lambda: self.post_message(ListingDone(generation, "users")),
+            lambda: worker.is_cancelled,
+        )
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="counts", name="counting keys and policies")
-    def load_counts(
-        self, generation: int, pending: queue.Queue[Any], wanted: VisibleNames, gate: ListingsGate
-    ) -> None:
-        from s3cred_tui.core import inventory
-
-        aws = self.app.aws  # type: ignore[attr-defined]
-        # Filled after the first batch (the rows on screen, counted user by user): from then
-        # on one call per user (its keys) instead of four.
-        known: dict[str, Any] = {}
-        batches = 0
-
-        def lookup(names: list[str]) -> CountsLoaded:
-            nonlocal known, batches
-            if batches == 1 and not known:
-                known = _policy_counts_or_nothing(aws)
-            batches += 1
-            covered = {name: known[name] for name in names if name in known}
-            if covered:
-                return CountsLoaded(generation, inventory.user_counts(aws, names, max_workers=LOOKUP_THREADS, policy_counts=covered))
-            return CountsLoaded(generation, inventory.user_counts(aws, names, max_workers=LOOKUP_THREADS))
-
-        self._drain(pending, wanted, gate, lookup)
-
-    def _drain(self, pending: queue.Queue[Any], wanted: VisibleNames, gate: ListingsGate, lookup: Any) -> None:
-        """Look up names from `pending` in batches until the listing says it is done.
-
-        Names on screen (`wanted`) go first, so the rows a person is looking at fill in
-        before the thousands below them.
-        """
+    @work(thread=True, exclusive=True, exit_on_error=False, group="policy-counts", name="reading users' policies")
+    def read_policy_counts(self, generation: int, load: AccountLoad) -> None:
         worker = get_current_worker()
-        while not gate.wait(timeout=0.2):
-            if worker.is_cancelled:
-                return
-        names: dict[str, None] = {}
-        finished = False
-        while not worker.is_cancelled:
-            ready = finished or len(names) >= LOOKUP_BATCH or wanted.any_of(names)
-            try:
-                # Take everything already queued before choosing a batch; wait only when idle.
-                item = pending.get_nowait() if ready else pending.get(timeout=0.2)
-            except queue.Empty:
-                item = None
-            if item is _DONE:
-                finished = True
-                continue
-            if item:
-                names.update(dict.fromkeys(item))
-                continue
-            if not ready:
-                continue
-            if not names:
-                return
-            batch = wanted.first_of(names, LOOKUP_BATCH)
-            for name in names:
-                if len(batch) >= LOOKUP_BATCH:
-                    break
-                if name not in batch:
-                    batch.append(name)
-            for name in batch:
-                del names[name]
-            if worker.is_cancelled:
-                return
-            self.post_message(lookup(batch))
+        load.read_policy_counts(lambda page: self.post_message(PoliciesLoaded(generation, page)), lambda: worker.is_cancelled)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="key-report", name="reading the credential report")
+    def read_key_report(self, generation: int, load: AccountLoad) -> None:
+        worker = get_current_worker()
+        load.read_key_report(lambda keys: self.post_message(KeysLoaded(generation, keys)), lambda: worker.is_cancelled)
+
+    @work(thread=True, exit_on_error=False, group="row-lookups", name="looking up rows on screen")
+    def look_up_rows(self, generation: int, load: AccountLoad, what: str, names: list[str]) -> None:
+        if what == "buckets":
+            load.look_up_buckets(names, lambda regions: self.post_message(RegionsLoaded(generation, regions)))
+        else:
+            load.look_up_users(names, lambda counts: self.post_message(CountsLoaded(generation, counts)))
 
     # -- results (event loop) ---------------------------------------------------------------
 
@@ -418,12 +332,12 @@ class AccountScreen(ForwardWorkerStates, Screen[None]):
         self.buckets.add_rows(
             (b.name, [b.name, b.region or PENDING, formatting.date(b.created)]) for b in message.buckets
         )
+        self._look_up_visible_rows()
 
     def on_regions_loaded(self, message: RegionsLoaded) -> None:
         if message.generation != self._generation:
             return
-        for name, region in message.regions.items():
-            self.buckets.update_cell(name, "region", region_cell(region))
+        self.buckets.update_cells({name: {"region": region_cell(region)} for name, region in message.regions.items()})
 
     def on_users_page(self, message: UsersPage) -> None:
         if message.generation != self._generation:
@@ -432,18 +346,28 @@ class AccountScreen(ForwardWorkerStates, Screen[None]):
             (u.name, [u.name, formatting.date(u.created), PENDING, PENDING, PENDING, u.path or "/"])
             for u in message.users
         )
+        self._look_up_visible_rows()
 
     def on_counts_loaded(self, message: CountsLoaded) -> None:
         if message.generation != self._generation:
             return
-        for name, value in message.counts.items():
-            for column, cell in counts_cells(value).items():
-                self.users.update_cell(name, column, cell)
+        self.users.update_cells({name: counts_cells(value) for name, value in message.counts.items()})
+
+    def on_policies_loaded(self, message: PoliciesLoaded) -> None:
+        if message.generation != self._generation:
+            return
+        self.users.update_cells({name: policy_cells(value) for name, value in message.policies.items()})
+
+    def on_keys_loaded(self, message: KeysLoaded) -> None:
+        if message.generation != self._generation:
+            return
+        self.users.update_cells({name: {"keys": keys_cell(user.access_keys)} for name, user in message.keys.items()})
 
     def on_listing_done(self, message: ListingDone) -> None:
         if message.generation == self._generation:
             (self.users if message.what == "users" else self.buckets).busy = False
             _keep_out_of_full_collections()
+            self._look_up_visible_rows()
 
     def worker_state_changed(self, worker: Worker) -> None:
         # Only the current listing may change the status line; a superseded one just ends.

@@ -16,12 +16,14 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
 from textual.widgets import Button, Footer, Label, Static
-from textual.worker import get_current_worker
+from textual.worker import Worker, WorkerState, get_current_worker
 
 from s3cred_tui.core.apply import ApplyEvent, ApplyResult, apply_plan
 from s3cred_tui.core.plan import Plan
-from s3cred_tui.ui.screens.create_flow import ApplyFinished, ApplyProgress, CreateFlowScreen, close_create_flow
+from s3cred_tui.ui.screens.confirm import HoldsSecret
+from s3cred_tui.ui.screens.create_flow import CreateFlowScreen
 
 SPINNER_FRAMES = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 
@@ -40,6 +42,22 @@ STATUS_LOOK: dict[str, tuple[str, str, str]] = {
 
 
 ROLLBACK_STATUSES = ("rolling-back", "undone", "undo-failed")
+
+
+class ApplyProgress(Message):
+    """One `ApplyEvent` from apply_plan, posted from the apply worker thread."""
+
+    def __init__(self, event: ApplyEvent) -> None:
+        super().__init__()
+        self.event = event
+
+
+class ApplyFinished(Message):
+    """apply_plan returned its `ApplyResult` (success, failure with rollback, or cancelled)."""
+
+    def __init__(self, result: ApplyResult) -> None:
+        super().__init__()
+        self.result = result
 
 
 @dataclass
@@ -102,7 +120,7 @@ def outcome_text(result: ApplyResult) -> Text:
     return text.rstrip() or text
 
 
-class ApplyScreen(CreateFlowScreen):
+class ApplyScreen(HoldsSecret, CreateFlowScreen):
     CSS_PATH = Path(__file__).with_name("apply.tcss")
     BINDINGS = [
         Binding("escape", "leave", "Cancel / back", id="apply.back", tooltip="Cancel while running; otherwise leave this screen"),
@@ -114,6 +132,8 @@ class ApplyScreen(CreateFlowScreen):
         self.plan = plan
         self.states: list[StepState] = [StepState() for _ in plan.steps]
         self.result: ApplyResult | None = None
+        # Once the credentials exist and before the result screen shows them, quitting asks first.
+        self.holds_unsaved_secret = False
         self.cancel_requested = threading.Event()
         self._spinner_frame = 0
 
@@ -139,7 +159,7 @@ class ApplyScreen(CreateFlowScreen):
     def run_plan(self) -> None:
         worker = get_current_worker()
         result = apply_plan(
-            self.app.aws,
+            self.aws,
             self.plan,
             on_event=lambda event: self.post_message(ApplyProgress(event)),
             is_cancelled=lambda: self.cancel_requested.is_set() or worker.is_cancelled,
@@ -181,6 +201,7 @@ class ApplyScreen(CreateFlowScreen):
 
     def show_result(self, result: ApplyResult) -> None:
         self.result = result
+        self.holds_unsaved_secret = result.ok and result.credentials is not None
         self._spinner.stop()
         for index, state in enumerate(self.states):
             if state.status == "pending" and result.cancelled:
@@ -199,8 +220,10 @@ class ApplyScreen(CreateFlowScreen):
             self.query_one("#close").remove_class("hidden")
             self.query_one("#back", Button).focus()
 
-    def worker_failed(self, group: str, error: BaseException | None) -> None:
-        """apply_plan itself raised (it normally reports failures in its result)."""
+    def worker_state_changed(self, worker: Worker) -> None:
+        """apply_plan itself raised (it normally reports failures in its result); the app shows the error."""
+        if worker.group != "apply" or worker.state is not WorkerState.ERROR:
+            return
         self._spinner.stop()
         self.query_one("#apply-outcome", Static).update(
             Text("✗ Applying stopped with an unexpected error; check the account for partial changes.", style="bold red")
@@ -242,23 +265,13 @@ class ApplyScreen(CreateFlowScreen):
             self.action_back_to_form()
 
     def action_show_credentials(self) -> None:
-        from s3cred_tui.ui.screens.result import ResultScreen
-
         if self.result is None or not self.result.ok or self.result.credentials is None:
             return
-        self.app.switch_screen(ResultScreen(self.result.credentials, self.plan))
+        self.s3cred_app.open_result(self.result.credentials, self.plan)
 
     def action_back_to_form(self) -> None:
         """Back to the create form (the review's plan is stale after a failed apply)."""
-        from s3cred_tui.ui.screens.create import CreateScreen
-
-        async def pop_to_form() -> None:
-            while len(self.app.screen_stack) > 1 and not isinstance(self.app.screen, CreateScreen):
-                if not isinstance(self.app.screen, CreateFlowScreen):
-                    break
-                await self.app.pop_screen()
-
-        self.app.call_later(pop_to_form)
+        self.s3cred_app.return_to_create_form()
 
     def action_close(self) -> None:
-        close_create_flow(self.app)
+        self.s3cred_app.close_create_flow()

@@ -2,6 +2,10 @@
 
 The access map on the right owns the reading of IAM users and policies (one worker, one
 result); moving through the prefix tree only re-evaluates it at the new prefix, offline.
+
+The tree stays cheap however much of a bucket is browsed: a page of keys is added a chunk
+per event-loop turn, a collapsed prefix drops what was loaded under it (expanding it again
+lists it afresh), and line widths are measured from the labels alone (`PrefixTree`).
 """
 
 from __future__ import annotations
@@ -16,28 +20,34 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import Screen
+from textual.message import Message
 from textual.widgets import DataTable, Footer, Input, Static, Tree
 from textual.widgets.tree import TreeNode
 from textual.worker import get_current_worker
 
 from s3cred_tui.core.errors import S3CredError
+from s3cred_tui.core.inventory import PrefixPage, bucket_region, iter_prefix_pages
 from s3cred_tui.ui import formatting
-from s3cred_tui.ui.guards import require_writable
-from s3cred_tui.ui.messages import PrefixPageLoaded
+from s3cred_tui.ui.base import AwsScreen
 from s3cred_tui.ui.widgets.access_map_panel import AccessMapPanel
-from s3cred_tui.ui.widgets.worker_reporting import ForwardWorkerStates
 
 # One S3 page of keys per expand; "load more…" fetches the next.
 PREFIX_PAGE_SIZE = 500
+# Tree nodes added per event-loop turn. Textual's Tree invalidates itself on every `add`
+# (~60 µs each); 500 at once held the loop, and the rebuild that follows is per frame.
+ADD_CHUNK = 100
 
 
 @dataclass
 class PrefixData:
     prefix: str
-    pages: Iterator[Any] | None = None
-    loading: bool = False
+    pages: Iterator[PrefixPage] | None = None
+    loading: bool = False  # a page is being listed or added to the tree
     loaded: bool = False
+    # What this prefix's own children hold, so evicting them takes it off the totals.
+    objects: int = 0
+    bytes: int = 0
+    prefixes: int = 0
 
 
 @dataclass
@@ -53,8 +63,35 @@ class MoreData:
     parent: PrefixData = field(repr=False)
 
 
+class PrefixPageLoaded(Message):
+    """`node` is the tree node listed and `source` its data when the listing began.
+
+    The worker only carries the node back; it is read and changed on the event loop.
+    """
+
+    def __init__(self, node: TreeNode[Any], source: PrefixData, page: PrefixPage | None, has_more: bool) -> None:
+        super().__init__()
+        self.node = node
+        self.source = source
+        self.page = page
+        self.has_more = has_more
+
+
 class PrefixPageFailed(PrefixPageLoaded):
-    """Carries the error in `page`; the app's error handler shows the modal."""
+    """The listing failed (no page); the app's error handler shows the modal."""
+
+
+class PrefixTree(Tree[Any]):
+    """A Tree measuring a line's width from its label's text, not by rendering it.
+
+    Textual rebuilds every visible line after a change and, by default, renders each label
+    to measure it: with thousands of keys loaded that rebuild alone held the event loop for
+    hundreds of milliseconds.
+    """
+
+    def get_label_width(self, node: TreeNode[Any]) -> int:
+        # The expand/collapse icon ("▶ ") takes two cells before an expandable node's label.
+        return node.label.cell_len + (2 if node.allow_expand else 0)
 
 
 def prefix_label(prefix: str, parent_prefix: str) -> Text:
@@ -80,7 +117,7 @@ def prefix_of(node: TreeNode[Any] | None) -> str:
     return ""
 
 
-class BucketScreen(ForwardWorkerStates, Screen[None]):
+class BucketScreen(AwsScreen[None]):
     CSS_PATH = Path(__file__).with_name("bucket.tcss")
     BINDINGS = [
         Binding("escape", "back", "Back", id="bucket.back", tooltip="Back to the account"),
@@ -114,7 +151,7 @@ class BucketScreen(ForwardWorkerStates, Screen[None]):
         with Horizontal(id="bucket-body"):
             with Vertical(id="prefix-pane"):
                 yield Static("Prefixes and objects", classes="section-title")
-                tree: Tree[Any] = Tree(Text(self.bucket, style="bold"), data=PrefixData(""), id="prefix-tree")
+                tree = PrefixTree(Text(self.bucket, style="bold"), data=PrefixData(""), id="prefix-tree")
                 tree.guide_depth = 3
                 yield tree
                 yield Static("", id="prefix-stats")
@@ -171,11 +208,7 @@ class BucketScreen(ForwardWorkerStates, Screen[None]):
         self.access_map.query_one("#map-prefix", Input).value = prefix_of(event.node)
 
     def action_create(self) -> None:
-        from s3cred_tui.ui.screens.create import CreateScreen
-
-        if not require_writable(self.app, "create credentials"):
-            return
-        self.app.push_screen(CreateScreen(buckets=[self.bucket], prefix=self.highlighted_prefix()))
+        self.s3cred_app.open_create([self.bucket], self.highlighted_prefix())
 
     # -- prefixes ---------------------------------------------------------------------------
 
@@ -184,6 +217,29 @@ class BucketScreen(ForwardWorkerStates, Screen[None]):
         data = event.node.data
         if isinstance(data, PrefixData) and not data.loaded and not data.loading:
             self.load_page(event.node)
+
+    @on(Tree.NodeCollapsed, "#prefix-tree")
+    def _collapsed(self, event: Tree.NodeCollapsed[Any]) -> None:
+        """Drop what was loaded under a collapsed prefix: memory stays bounded however much is browsed."""
+        node = event.node
+        data = node.data
+        if node.is_root or node.is_expanded or not isinstance(data, PrefixData) or not (data.loaded or data.loading):
+            return  # (expanded again before this message was handled: keep it)
+        self._forget_loaded(node)
+        # A fresh PrefixData: a page still on its way for the old one is recognised and dropped.
+        node.data = PrefixData(data.prefix)
+        node.remove_children()
+        node.set_label(prefix_label(data.prefix, self._parent_prefix(node)))
+        self._update_stats()
+
+    def _forget_loaded(self, node: TreeNode[Any]) -> None:
+        data = node.data
+        if isinstance(data, PrefixData):
+            self.objects_loaded -= data.objects
+            self.bytes_loaded -= data.bytes
+            self.prefixes_loaded -= data.prefixes
+        for child in node.children:
+            self._forget_loaded(child)
 
     @on(Tree.NodeSelected, "#prefix-tree")
     def _selected(self, event: Tree.NodeSelected[Any]) -> None:
@@ -200,21 +256,19 @@ class BucketScreen(ForwardWorkerStates, Screen[None]):
 
     @work(thread=True, exit_on_error=False, group="prefixes", name="listing objects")
     def _fetch_page(self, node: TreeNode[Any], data: PrefixData) -> None:
-        from s3cred_tui.core.inventory import bucket_region, iter_prefix_pages
-
         try:
             if data.pages is None:
                 if self.bucket_region is None:
                     try:
-                        self.bucket_region = bucket_region(self.app.aws, self.bucket)  # type: ignore[attr-defined]
+                        self.bucket_region = bucket_region(self.aws, self.bucket)
                     except S3CredError:
                         pass  # the listing below will say what is wrong, if anything
                 data.pages = iter_prefix_pages(
-                    self.app.aws, self.bucket, data.prefix, page_size=PREFIX_PAGE_SIZE, region=self.bucket_region  # type: ignore[attr-defined]
+                    self.aws, self.bucket, data.prefix, page_size=PREFIX_PAGE_SIZE, region=self.bucket_region
                 )
             page = next(data.pages, None)
-        except Exception as exc:
-            self.post_message(PrefixPageFailed(node, data, exc, has_more=False))
+        except Exception:
+            self.post_message(PrefixPageFailed(node, data, None, has_more=False))
             raise
         if not get_current_worker().is_cancelled:
             self.post_message(PrefixPageLoaded(node, data, page, has_more=page is not None and not page.is_last))
@@ -222,35 +276,55 @@ class BucketScreen(ForwardWorkerStates, Screen[None]):
     def on_prefix_page_loaded(self, message: PrefixPageLoaded) -> None:
         node = message.node
         if node.data is not message.source or not self._still_in_tree(node):
-            return  # a refresh replaced this part of the tree meanwhile
+            return  # a refresh or a collapse replaced this part of the tree meanwhile
         data: PrefixData = node.data
-        data.loading = False
         self.query_one("#bucket-title", Static).update(self._title_text())
         plain_label = Text(self.bucket, style="bold") if node.is_root else prefix_label(data.prefix, self._parent_prefix(node))
         for child in list(node.children):
             if isinstance(child.data, MoreData):
                 child.remove()
         if isinstance(message, PrefixPageFailed):
+            data.loading = False
             data.pages = None
             node.set_label(Text.assemble(plain_label, ("  could not list (r retries)", "red")))
             return
         node.set_label(plain_label)
         data.loaded = True
         page = message.page
+        children: list[tuple[Text, Any]] = []
         if page is not None:
-            for prefix in page.prefixes:
-                node.add(prefix_label(prefix, data.prefix), data=PrefixData(prefix))
-            for obj in page.objects:
-                if obj.key == data.prefix:
-                    continue  # the "folder marker" object some tools create
-                node.add_leaf(object_label(obj.key, data.prefix, obj.size), data=ObjectData(obj.key, obj.size))
-                self.objects_loaded += 1
-                self.bytes_loaded += obj.size
-            self.prefixes_loaded += len(page.prefixes)
+            children += [(prefix_label(prefix, data.prefix), PrefixData(prefix)) for prefix in page.prefixes]
+            children += [
+                (object_label(obj.key, data.prefix, obj.size), ObjectData(obj.key, obj.size))
+                for obj in page.objects
+                if obj.key != data.prefix  # the "folder marker" object some tools create
+            ]
             if not page.prefixes and not page.objects and node.is_root:
-                node.add_leaf(Text("(empty bucket)", style="dim"))
+                children.append((Text("(empty bucket)", style="dim"), None))
         if message.has_more:
-            node.add_leaf(Text("load more…", style="italic cyan"), data=MoreData(data))
+            children.append((Text("load more…", style="italic cyan"), MoreData(data)))
+        self._add_children(node, data, children, 0)
+
+    def _add_children(self, node: TreeNode[Any], data: PrefixData, children: list[tuple[Text, Any]], start: int) -> None:
+        """Add `children[start:]` a chunk per event-loop turn; the page counts as loaded after the last."""
+        if node.data is not data or not self._still_in_tree(node):
+            return  # collapsed (and evicted) or refreshed meanwhile
+        for label, child in children[start : start + ADD_CHUNK]:
+            if isinstance(child, PrefixData):
+                node.add(label, data=child)
+                data.prefixes += 1
+                self.prefixes_loaded += 1
+            else:
+                node.add_leaf(label, data=child)
+                if isinstance(child, ObjectData):
+                    data.objects += 1
+                    data.bytes += child.size
+                    self.objects_loaded += 1
+                    self.bytes_loaded += child.size
+        if start + ADD_CHUNK < len(children):
+            self.call_later(self._add_children, node, data, children, start + ADD_CHUNK)
+        else:
+            data.loading = False
         self._update_stats()
 
     def _still_in_tree(self, node: TreeNode[Any]) -> bool:
@@ -273,8 +347,6 @@ class BucketScreen(ForwardWorkerStates, Screen[None]):
 
     @on(DataTable.RowSelected, "#map-table")
     def _open_user(self, event: DataTable.RowSelected) -> None:
-        from s3cred_tui.ui.screens.user import UserScreen
-
         event.stop()
         if event.row_key.value:
-            self.app.push_screen(UserScreen(event.row_key.value))
+            self.s3cred_app.open_user(event.row_key.value)

@@ -19,7 +19,8 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Checkbox, Footer, Input, Label, RadioButton, RadioSet, Static, TextArea
 
-from s3cred_tui.core import policies, validation
+from s3cred_tui.core import validation
+from s3cred_tui.core.draft import Draft, draft_request
 from s3cred_tui.core.errors import ValidationError
 from s3cred_tui.core.request import AccessLevel, CredentialKind, CredentialRequest, PrefixMode
 from s3cred_tui.ui.guards import require_writable
@@ -94,16 +95,11 @@ class FormOutcome:
     policy_limit: int
     policy_limit_label: str
     preview_note: str
+    draft: Draft  # the request as the core judges it; `draft.request` is normalised when `ok`
 
     @property
     def ok(self) -> bool:
         return not self.problems
-
-
-def policy_limit_for(kind: CredentialKind) -> tuple[int, str]:
-    if kind.temporary:
-        return policies.SESSION_POLICY_LIMIT, "session policy"
-    return policies.INLINE_USER_POLICY_LIMIT, "inline user policy"
 
 
 def evaluate_form(form: FormState) -> FormOutcome:
@@ -113,11 +109,10 @@ def evaluate_form(form: FormState) -> FormOutcome:
     custom_policy = None
     if form.access is AccessLevel.CUSTOM and form.custom_policy_text.strip():
         try:
-            custom_policy = json.loads(form.custom_policy_text)
-        except json.JSONDecodeError as exc:
-            local_problems.append(
-                ValidationError("policy", f"The custom policy is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno}).")
-            )
+            # Not bare json.loads: deeply nested text raises RecursionError there.
+            custom_policy = validation.loads_json(form.custom_policy_text, "The custom policy")
+        except ValidationError as exc:
+            local_problems.append(exc)
 
     duration_seconds = None
     if form.kind.temporary:
@@ -139,31 +134,31 @@ def evaluate_form(form: FormState) -> FormOutcome:
         custom_policy=custom_policy,
     )
 
+    draft = draft_request(request)
     fields_at_fault = {problem.field for problem in local_problems}
     problems = list(local_problems)
-    for problem in validation.request_problems(request):
+    for problem in draft.problems:
         if problem.field in fields_at_fault:
             continue  # the form's own message for this field is the more precise one
         problems.append(problem)
 
-    limit, limit_label = policy_limit_for(form.kind)
+    limit, limit_label = draft.limit, draft.limit_name
     fields_at_fault = {problem.field for problem in problems}
-    if fields_at_fault & {"buckets", "prefix"} or (fields_at_fault & {"policy"} and form.access is AccessLevel.CUSTOM):
-        return FormOutcome(request, tuple(problems), None, 0, limit, limit_label, "Fix the highlighted fields to see the policy.")
-    # request_problems found the buckets, prefix and custom policy sound, so this cannot raise
-    # (a policy over the size limit is reported as a problem, and still shown).
-    document = policies.policy_for_request(request)
-    return FormOutcome(
-        request, tuple(problems), policies.policy_json(document), policies.policy_size(document), limit, limit_label, ""
-    )
+    if (
+        draft.policy is None
+        or fields_at_fault & {"buckets", "prefix"}
+        or (fields_at_fault & {"policy"} and form.access is AccessLevel.CUSTOM)
+    ):
+        return FormOutcome(
+            request, tuple(problems), None, 0, limit, limit_label, "Fix the highlighted fields to see the policy.", draft
+        )
+    # A generated policy over the size limit is reported as a problem, and still shown.
+    return FormOutcome(request, tuple(problems), draft.policy_text, draft.size, limit, limit_label, "", draft)
 
 
 def open_create_screen(app: Any, buckets: list[str] | tuple[str, ...] = (), prefix: str = "") -> bool:
     """Open the create flow unless the app is read-only (then say why). True when opened."""
-    if not require_writable(app, "create credentials"):
-        return False
-    app.push_screen(CreateScreen(buckets=buckets, prefix=prefix))
-    return True
+    return bool(app.open_create(buckets, prefix))
 
 
 class CreateScreen(CreateFlowScreen):
@@ -372,8 +367,6 @@ class CreateScreen(CreateFlowScreen):
         self.app.pop_screen()
 
     def action_review(self) -> None:
-        from s3cred_tui.ui.screens.review import ReviewScreen
-
         if not require_writable(self.app, "create credentials"):
             return
         self.refresh_outcome()
@@ -381,12 +374,7 @@ class CreateScreen(CreateFlowScreen):
         if outcome is None or not outcome.ok:
             self.notify("Fix the highlighted fields first.", severity="warning")
             return
-        try:
-            request = validation.validate_request(outcome.request)
-        except ValidationError as exc:
-            self._show_problems((exc,))
-            return
-        self.app.push_screen(ReviewScreen(request))
+        self.s3cred_app.open_review(outcome.draft.request)
 
     def action_pick_buckets(self) -> None:
         current = split_bucket_names(self.query_one("#buckets", Input).value)

@@ -13,14 +13,14 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, OptionList, SelectionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from s3cred_tui.core import inventory
+from s3cred_tui.core.errors import translate
+from s3cred_tui.ui.base import AwsModalScreen
 from s3cred_tui.ui.formatting import count
-from s3cred_tui.ui.screens.create_flow import error_text
 
 PICKER_CSS = Path(__file__).with_name("create_pickers.tcss")
 # A SelectionList holds every option it shows; beyond this many matches, ask for a narrower filter.
@@ -36,19 +36,20 @@ def parent_prefix(prefix: str) -> str:
     return trimmed.rsplit("/", 1)[0] + "/"
 
 
-class _PickerModal(ModalScreen[Any]):
-    """What both pickers share: Use/Cancel buttons, and listing errors shown in the picker."""
+class _PickerModal(AwsModalScreen[Any]):
+    """What both pickers share: Use/Cancel buttons, and listing errors shown in the picker.
+
+    A listing failure is shown in the picker itself, not as a second (error) modal over it.
+    """
 
     STATUS_ID = ""
     LISTING = ""  # what the worker lists, for the error line
 
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.state is WorkerState.ERROR:
-            event.stop()  # shown in the picker itself, not as a second error modal
+    def worker_state_changed(self, worker: Worker) -> None:
+        if worker.state is WorkerState.ERROR and worker.group in self.WORKER_FAILURES_SHOWN_HERE:
             self.listing_failed()
-            self.query_one(f"#{self.STATUS_ID}", Static).update(
-                f"Could not list {self.LISTING}: {error_text(event.worker.error)}"
-            )
+            reason = translate(worker.error).message if worker.error is not None else "Unknown error."
+            self.query_one(f"#{self.STATUS_ID}", Static).update(f"Could not list {self.LISTING}: {reason}")
 
     def listing_failed(self) -> None:
         """Hook for state a picker keeps about its listing."""
@@ -73,6 +74,7 @@ class BucketPickerModal(_PickerModal):
     CSS_PATH = PICKER_CSS
     STATUS_ID = "bucket-status"
     LISTING = "buckets"
+    WORKER_FAILURES_SHOWN_HERE = frozenset({"picker-buckets"})
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", id="bucket_picker.cancel", tooltip="Keep the buckets as they were"),
         Binding("ctrl+s", "use", "Use selected", id="bucket_picker.use", tooltip="Fill the form with the ticked buckets"),
@@ -103,7 +105,7 @@ class BucketPickerModal(_PickerModal):
     @work(thread=True, exclusive=True, exit_on_error=False, group="picker-buckets")
     def load_buckets(self) -> None:
         worker = get_current_worker()
-        for page in inventory.iter_bucket_pages(self.app.aws):
+        for page in inventory.iter_bucket_pages(self.aws):
             if worker.is_cancelled:
                 return
             self.app.call_from_thread(self._add_names, [bucket.name for bucket in page])
@@ -173,6 +175,7 @@ class PrefixPickerModal(_PickerModal):
     CSS_PATH = PICKER_CSS
     STATUS_ID = "prefix-status"
     LISTING = "prefixes"
+    WORKER_FAILURES_SHOWN_HERE = frozenset({"picker-prefixes"})
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", id="prefix_picker.cancel", tooltip="Keep the prefix as it was"),
         Binding("backspace", "up", "Up", id="prefix_picker.up", tooltip="Go to the parent prefix"),
@@ -213,7 +216,7 @@ class PrefixPickerModal(_PickerModal):
     def load_prefixes(self, prefix: str) -> None:
         worker = get_current_worker()
         prefixes_found = objects_found = 0
-        for page in inventory.iter_prefix_pages(self.app.aws, self.bucket, prefix):
+        for page in inventory.iter_prefix_pages(self.aws, self.bucket, prefix):
             if worker.is_cancelled:
                 return
             prefixes_found += len(page.prefixes)

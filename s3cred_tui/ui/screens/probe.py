@@ -2,9 +2,10 @@
 
 Open it with one line from anywhere (a user's detail, the command palette, a key binding):
 
-    self.app.push_screen(ProbeScreen(access_key_id=key.id, buckets=["reports"], prefix="2024/"))
+    self.s3cred_app.open_probe(access_key_id=key.id, buckets=["reports"], prefix="2024/")
 
-The secret is typed into a masked input, kept only in memory for the probe, and never shown.
+The secret is typed (or, for a key made in this session, prefilled) into a masked input, kept
+only in memory for the probe, and never shown.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
-from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Label, Select, Static
 
 from s3cred_tui.core.credentials import Credentials
@@ -25,6 +25,7 @@ from s3cred_tui.core.errors import ValidationError
 from s3cred_tui.core.probe import AUTO
 from s3cred_tui.core.request import AccessLevel, PrefixMode
 from s3cred_tui.core.validation import normalise_prefix, validate_bucket_name
+from s3cred_tui.ui.base import AwsScreen
 from s3cred_tui.ui.widgets.probe_panel import ProbePanel
 
 ACCESS_CHOICES = [(level.label, level.value) for level in AccessLevel if level is not AccessLevel.CUSTOM]
@@ -54,7 +55,7 @@ def probe_inputs(
     return credentials, buckets, AccessLevel(access), normalise_prefix(prefix, PrefixMode.LITERAL)
 
 
-class ProbeScreen(Screen[None]):
+class ProbeScreen(AwsScreen[None]):
     CSS_PATH = Path(__file__).with_name("probe.tcss")
     BINDINGS = [
         Binding("escape", "back", "Back", id="probe.back", tooltip="Back to the previous screen"),
@@ -68,10 +69,12 @@ class ProbeScreen(Screen[None]):
         access: AccessLevel | str = AccessLevel.READ_ONLY,
         prefix: str = "",
         *,
+        secret: str | None = None,
         other_bucket: str | None = AUTO,
     ) -> None:
         super().__init__()
         self.prefill_key_id = access_key_id
+        self._prefill_secret = secret or ""
         self.prefill_buckets = list(buckets)
         access = AccessLevel(access)
         self.prefill_access = AccessLevel.READ_ONLY if access is AccessLevel.CUSTOM else access
@@ -92,7 +95,7 @@ class ProbeScreen(Screen[None]):
                 yield Label("Access key id")
                 yield Input(self.prefill_key_id, placeholder="AKIA…", id="probe-key-id")
                 yield Label("Secret access key")
-                yield Input(password=True, placeholder="pasted secret (hidden)", id="probe-secret")
+                yield Input(self._prefill_secret, password=True, placeholder="pasted secret (hidden)", id="probe-secret")
                 yield Label("Session token")
                 yield Input(password=True, placeholder="only for temporary (ASIA…) keys", id="probe-token")
                 yield Label("Buckets")
@@ -109,6 +112,9 @@ class ProbeScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
+        if self._prefill_secret:
+            self.query_one("#probe-start", Button).focus()  # everything is filled in: ready to run
+            return
         first_empty = "#probe-secret" if self.prefill_key_id else "#probe-key-id"
         self.query_one(first_empty, Input).focus()
 

@@ -1,7 +1,8 @@
 """Step four of the create flow: the new credentials, shown once.
 
 The secret is masked until the person reveals it, and leaves this screen only through the
-clipboard actions they choose; nothing here logs it or writes it to a file.
+clipboard actions they choose; nothing here logs it or writes it to a file. Every way out of the
+screen (Esc, Done, and the app's quit keys) asks first (`confirm.HoldsSecret`).
 """
 
 from __future__ import annotations
@@ -21,8 +22,12 @@ from s3cred_tui.core.plan import Plan
 from s3cred_tui.core.request import AccessLevel, PrefixMode
 from s3cred_tui.ui.clipboard import copy_and_notify
 from s3cred_tui.ui.formatting import date
-from s3cred_tui.ui.screens.confirm import ConfirmModal
-from s3cred_tui.ui.screens.create_flow import CreateFlowScreen, close_create_flow
+from s3cred_tui.ui.screens.confirm import (
+    HoldsSecret,
+    LeaveSecretModal,
+    leave_secret_question,
+)
+from s3cred_tui.ui.screens.create_flow import CreateFlowScreen
 from s3cred_tui.ui.widgets.probe_panel import ProbePanel
 
 SHOWN_ONCE_WARNING = (
@@ -30,7 +35,7 @@ SHOWN_ONCE_WARNING = (
     "before you leave this screen."
 )
 
-# button id -> (what the notice calls it, how to render it)
+# button id -> (what the notice calls it, how to render it); every copy but the key id holds the secret
 COPY_ACTIONS = {
     "copy-key-id": ("access key id", lambda creds: creds.access_key_id),
     "copy-secret": ("secret access key", lambda creds: creds.secret_access_key),
@@ -45,7 +50,7 @@ def expiry_text(expiration: datetime | None) -> str:
     return "never (until the key is deleted)" if expiration is None else f"{date(expiration)} UTC"
 
 
-class ResultScreen(CreateFlowScreen):
+class ResultScreen(HoldsSecret, CreateFlowScreen):
     CSS_PATH = Path(__file__).with_name("result.tcss")
     BINDINGS = [
         Binding("r", "toggle_secret", "Reveal/hide", id="result.reveal", tooltip="Show or mask the secret"),
@@ -136,6 +141,8 @@ class ResultScreen(CreateFlowScreen):
     def action_copy(self, button_id: str) -> None:
         what, render = COPY_ACTIONS[button_id]
         copy_and_notify(self.app, render(self.credentials), what)
+        if button_id != "copy-key-id":
+            self.secret_copied(what)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
@@ -150,13 +157,9 @@ class ResultScreen(CreateFlowScreen):
     def action_done(self) -> None:
         def leave(confirmed: bool | None) -> None:
             if confirmed:
-                close_create_flow(self.app)
+                self.secret_left()
+                self.s3cred_app.close_create_flow()
 
         self.app.push_screen(
-            ConfirmModal(
-                "Have you saved the secret access key? It cannot be shown again after you leave.",
-                confirm_label="Yes, leave",
-                danger=True,
-            ),
-            leave,
+            LeaveSecretModal(leave_secret_question(self.secret_copies, "Leave"), confirm_label="Yes, leave"), leave
         )

@@ -2,33 +2,42 @@
 
 `build_plan` only reads the account (does the bucket exist? the user? the role?), so it runs
 as soon as the screen opens. Nothing is created until the person presses Apply.
+
+A custom policy is shown with its review next to it (what it really grants, parliament's
+findings, every way it reaches beyond the named buckets). A broad one needs an explicit yes in
+a ConfirmModal after Apply; only then is the plan acknowledged and applied.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
 from textual.widgets import Button, Footer, Label, LoadingIndicator, Static
-from textual.worker import get_current_worker
+from textual.worker import Worker, WorkerState, get_current_worker
 
-from s3cred_tui.core import policies
 from s3cred_tui.core.plan import Plan, build_plan
-from s3cred_tui.core.request import CredentialRequest
-from s3cred_tui.ui.guards import require_writable
-from s3cred_tui.ui.screens.create_flow import CreateFlowScreen, PlanReady
+from s3cred_tui.core.policy_checks import PolicyReview
+from s3cred_tui.core.request import AccessLevel, CredentialRequest
+from s3cred_tui.ui.screens.confirm import ConfirmModal
+from s3cred_tui.ui.screens.create_flow import CreateFlowScreen
 from s3cred_tui.ui.widgets.policy_preview import PolicyPreview
 
 BLOCKED_HINT = "Nothing will be changed. Go back (Esc) and change the request, then review again."
+CONFIRM_HINT = "Apply asks you to confirm this first; nothing has been changed yet."
+CHECKING_CUSTOM = "Custom policy (checking what it grants…)"
 
 
-def request_summary(request: CredentialRequest) -> str:
-    """`Read only on s3://a/reports/, s3://b/reports/ as a permanent IAM user (s3.read-only.a)`."""
+def request_summary(request: CredentialRequest, headline: str | None = None) -> str:
+    """`Read only on s3://a/reports/, s3://b/reports/ as a permanent IAM user (s3.read-only.a)`.
+
+    A custom policy is described by its review's `headline` (what it really grants), never by
+    the buckets it was written for."""
     where = ", ".join(f"s3://{bucket}/{request.prefix}" for bucket in request.buckets)
     if request.temporary:
         minutes = (request.duration_seconds or 0) // 60
@@ -40,12 +49,36 @@ def request_summary(request: CredentialRequest) -> str:
         how = f"as a permanent IAM user ({request.username})"
         if request.reuse_existing_user:
             how += ", reusing it if it exists"
+    if request.access is AccessLevel.CUSTOM:
+        return f"{headline or CHECKING_CUSTOM} — {how}"
     return f"{request.access.label} on {where} {how}"
 
 
-def plan_policy(plan: Plan) -> dict[str, Any]:
-    """The policy that limits the new credentials (the user's inline policy or the session policy)."""
-    return policies.policy_for_request(plan.request)
+def review_text(review: PolicyReview, custom: bool) -> Text:
+    """The review, for beside the policy: headline, broad grants, findings, notes. A custom
+    policy's broad grants need confirming; extra statements on a generated policy are warned about."""
+    text = Text()
+    if custom:
+        text.append(review.headline + "\n", style="bold")
+    if review.broad:
+        title = "Beyond the named buckets (needs your confirmation)" if custom else "Extra statements beyond the named buckets"
+        text.append(f"\n{title}\n", style="bold yellow")
+        for reason in review.broad:
+            text.append(f"  ⚠ {reason}\n", style="yellow")
+    if review.findings:
+        text.append("\nparliament findings (lines of the policy shown above)\n", style="bold")
+        for finding in review.findings:
+            text.append(f"  • {finding.text}\n")
+    elif not review.notes:
+        text.append("\nparliament: no findings\n", style="dim")
+    for note in review.notes:
+        text.append(f"  {note}\n", style="dim")
+    return text.rstrip() or text
+
+
+def broad_policy_question(review: PolicyReview) -> str:
+    reasons = "\n".join(f"• {reason}" for reason in review.broad)
+    return f"{review.headline}.\n\nThis policy grants more than the named buckets:\n{reasons}\n\nCreate credentials with it anyway?"
 
 
 def plan_text(plan: Plan) -> Text:
@@ -76,12 +109,25 @@ def plan_text(plan: Plan) -> Text:
             "if one fails, the ones before it are undone.\n",
             style="italic",
         )
-    if plan.blockers:
+    if plan.ok_once_acknowledged:
+        text.append("\nNeeds your confirmation\n", style="bold yellow")
+        for blocker in plan.blockers:
+            text.append(f"  ⚠ {blocker}\n", style="yellow")
+        text.append(f"\n{CONFIRM_HINT}\n", style="italic")
+    elif plan.blockers:
         text.append("\nBlocked: this plan cannot be applied\n", style="bold red")
         for blocker in plan.blockers:
             text.append(f"  ✗ {blocker}\n", style="red")
         text.append(f"\n{BLOCKED_HINT}\n", style="red")
     return text.rstrip() or text
+
+
+class PlanReady(Message):
+    """build_plan finished (posted from the review screen's worker)."""
+
+    def __init__(self, plan: Plan) -> None:
+        super().__init__()
+        self.plan = plan
 
 
 class ReviewScreen(CreateFlowScreen):
@@ -113,6 +159,8 @@ class ReviewScreen(CreateFlowScreen):
                     yield Button("Back", id="back", tooltip="Change the request (Esc)")
             with Vertical(id="review-side"):
                 yield PolicyPreview("Policy to attach", id="review-policy")
+                with VerticalScroll(id="review-checks-scroll"):
+                    yield Static("", id="review-checks")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -121,7 +169,7 @@ class ReviewScreen(CreateFlowScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="plan", name="building the plan")
     def load_plan(self) -> None:
-        plan = build_plan(self.app.aws, self.request, identity=getattr(self.app, "identity", None))
+        plan = build_plan(self.aws, self.request, identity=self.s3cred_app.identity)
         if not get_current_worker().is_cancelled:
             self.post_message(PlanReady(plan))
 
@@ -133,21 +181,24 @@ class ReviewScreen(CreateFlowScreen):
         self.plan = plan
         self.query_one("#review-loading").display = False
         self.query_one("#review-plan", Static).update(plan_text(plan))
-        document = plan_policy(plan)
-        limit, what = (
-            (policies.SESSION_POLICY_LIMIT, "session policy")
-            if plan.request.temporary
-            else (policies.INLINE_USER_POLICY_LIMIT, "inline user policy")
-        )
+        draft = plan.draft  # the policy that limits the new credentials, with its size and limit
         self.query_one("#review-policy", PolicyPreview).show_policy(
-            policies.policy_json(document), policies.policy_size(document), limit, what
+            draft.policy_text, draft.size, draft.limit, draft.limit_name
         )
+        review = plan.policy_review
+        if plan.request.access is AccessLevel.CUSTOM:
+            self.query_one("#review-summary", Static).update(request_summary(plan.request, review.headline if review else None))
+        self.query_one("#review-checks-scroll").display = review is not None
+        if review is not None:
+            self.query_one("#review-checks", Static).update(review_text(review, custom=plan.request.custom_policy is not None))
         apply_button = self.query_one("#apply", Button)
-        apply_button.disabled = not plan.ok
+        apply_button.disabled = not (plan.ok or plan.ok_once_acknowledged)
         if plan.ok:
             apply_button.focus()
 
-    def worker_failed(self, group: str, error: BaseException | None) -> None:
+    def worker_state_changed(self, worker: Worker) -> None:
+        if worker.group != "plan" or worker.state is not WorkerState.ERROR:
+            return  # the app shows the error itself, titled above
         self.query_one("#review-loading").display = False
         self.query_one("#review-plan", Static).update(Text("The plan could not be built; nothing was changed.", style="red"))
 
@@ -163,11 +214,23 @@ class ReviewScreen(CreateFlowScreen):
         self.app.pop_screen()
 
     def action_apply(self) -> None:
-        from s3cred_tui.ui.screens.apply import ApplyScreen
-
-        if self.plan is None or not self.plan.ok:
+        plan = self.plan
+        if plan is not None and plan.ok_once_acknowledged:
+            assert plan.policy_review is not None
+            self.app.push_screen(
+                ConfirmModal(broad_policy_question(plan.policy_review), confirm_label="Use this policy"),
+                self._broad_policy_answered,
+            )
+            return
+        if plan is None or not plan.ok:
             self.notify("This plan cannot be applied: see what is blocking it.", severity="warning")
             return
-        if not require_writable(self.app, "apply the plan"):
-            return
-        self.app.push_screen(ApplyScreen(self.plan))
+        self.s3cred_app.open_apply(plan)
+
+    def _broad_policy_answered(self, confirmed: bool | None) -> None:
+        plan = self.plan
+        if not confirmed or plan is None or not plan.ok_once_acknowledged:
+            return  # Cancel: the plan stays as it was, still asking
+        plan.acknowledge_broad_policy()
+        self.show_plan(plan)
+        self.s3cred_app.open_apply(plan)

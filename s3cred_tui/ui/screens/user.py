@@ -2,126 +2,75 @@
 
 "What may it do" is answered twice: the policies as written, and an offline simulator over
 them (with the boundary when there is one). "Probe a key…" checks a key of the user live.
+
+Deleting the user reads everything first (`core.deletion`, with the detail, so the question
+lists exactly what goes), reads it again when confirmed (a change since is asked again), and a
+stop half-way says what was removed and what remains. The identity this app is signed in as
+cannot delete itself, nor delete or deactivate the key it signs with.
 """
 
 from __future__ import annotations
 
 import json
-import re
 import weakref
-from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 from rich.text import Text
 from textual import on, work
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
-from textual.screen import Screen
 from textual.widgets import Button, DataTable, Footer, Input, Static
-from textual.worker import Worker, WorkerState
+from textual.worker import Worker, WorkerState, get_current_worker
 
+from s3cred_tui.core.access_map import fetch_boundary_documents
+from s3cred_tui.core.apply import (
+    create_access_key,
+    delete_access_key,
+    set_access_key_status,
+)
 from s3cred_tui.core.credentials import Credentials
+from s3cred_tui.core.deletion import (
+    DeletionResult,
+    UserDeletion,
+    read_user_deletion,
+    run_user_deletion,
+    self_deletion_refusal,
+)
 from s3cred_tui.core.errors import S3CredError
+from s3cred_tui.core.inventory import AccessKeyInfo, UserDetail, user_details
 from s3cred_tui.core.plan import MAX_ACCESS_KEYS_PER_USER as MAX_ACCESS_KEYS
-from s3cred_tui.core.request import AccessLevel
+from s3cred_tui.core.user_analysis import (
+    NamedPolicy,
+    probe_expectation,
+    suggested_target,
+)
 from s3cred_tui.ui import formatting
+from s3cred_tui.ui.base import AwsScreen
 from s3cred_tui.ui.guards import require_writable
-from s3cred_tui.ui.messages import UserChanged, UserDetailLoaded
 from s3cred_tui.ui.screens.confirm import ConfirmModal
-from s3cred_tui.ui.screens.error import MessageModal
+from s3cred_tui.ui.screens.error import ErrorModal, MessageModal
 from s3cred_tui.ui.widgets.new_key import NewKeyModal
 from s3cred_tui.ui.widgets.policy_json import PolicyJsonArea
 from s3cred_tui.ui.widgets.simulate_panel import SimulatePanel
-from s3cred_tui.ui.widgets.worker_reporting import ForwardWorkerStates
-
-S3_ARN = re.compile(r"^arn:aws[\w-]*:s3:::([^/]+)(?:/(.*))?$")
-WILDCARDS = ("*", "?", "${")
 
 # Keys made on a user screen in this run of the app, by access key id. The secret is shown
 # once by AWS; keeping it in memory (never on disk) lets "Probe a key…" prefill it.
-_keys_made_this_session: "weakref.WeakKeyDictionary[Any, dict[str, Credentials]]" = weakref.WeakKeyDictionary()
+_keys_made_this_session: weakref.WeakKeyDictionary[App[Any], dict[str, Credentials]] = weakref.WeakKeyDictionary()
 
 
-def remember_new_key(app: Any, credentials: Credentials) -> None:
+def remember_new_key(app: App[Any], credentials: Credentials) -> None:
     _keys_made_this_session.setdefault(app, {})[credentials.access_key_id] = credentials
 
 
-def key_made_this_session(app: Any, key_id: str | None) -> Credentials | None:
+def key_made_this_session(app: App[Any], key_id: str | None) -> Credentials | None:
     return _keys_made_this_session.get(app, {}).get(key_id or "")
 
 
-def forget_key(app: Any, key_id: str) -> None:
+def forget_key(app: App[Any], key_id: str) -> None:
     _keys_made_this_session.get(app, {}).pop(key_id, None)
-
-
-def _as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value] if value is not None else []
-
-
-def _literal_prefix(path: str) -> str:
-    """`reports/2024/*` -> `reports/2024/`: the folder part before any wildcard."""
-    cut = min((i for i in (path.find(w) for w in WILDCARDS) if i >= 0), default=len(path))
-    literal = path[:cut]
-    return literal[: literal.rfind("/") + 1]
-
-
-def suggested_target(documents: Iterable[Mapping[str, Any]], known_buckets: Iterable[str] = ()) -> tuple[str, str]:
-    """The bucket and prefix a user's policies are most plainly about, to prefill questions.
-
-    The first bucket named literally in an Allow statement wins, with the folder of its first
-    object resource; policies that only use wildcards (`*`) fall back to the first known
-    bucket they reach. ("", "") when nothing points anywhere.
-    """
-    from s3cred_tui.core.inventory import document_references_bucket
-
-    documents = list(documents)
-    bucket = ""
-    prefix: str | None = None
-    for document in documents:
-        for statement in _as_list(document.get("Statement")):
-            if not isinstance(statement, dict) or statement.get("Effect") != "Allow":
-                continue
-            for resource in _as_list(statement.get("Resource")):
-                match = S3_ARN.match(str(resource))
-                if match is None or any(w in match.group(1) for w in WILDCARDS):
-                    continue
-                name, path = match.group(1), match.group(2)
-                if not bucket:
-                    bucket = name
-                if name == bucket and path is not None and prefix is None:
-                    prefix = _literal_prefix(path)
-    if bucket:
-        return bucket, prefix or ""
-    for name in known_buckets:
-        if any(document_references_bucket(doc, name) for doc in documents):
-            return name, ""
-    return "", ""
-
-
-def expected_access(
-    policies: Iterable[tuple[str, Mapping[str, Any]]],
-    bucket: str,
-    prefix: str,
-    *,
-    boundary: Any = None,
-    principal_arn: str | None = None,
-) -> AccessLevel:
-    """The access level the policies give at bucket/prefix, for the probe to compare against."""
-    from s3cred_tui.core.simulate import s3_capabilities
-
-    if not bucket:
-        return AccessLevel.READ_ONLY
-    try:
-        decisions = s3_capabilities(list(policies), bucket, prefix, boundary=boundary, principal_arn=principal_arn)
-    except S3CredError:
-        return AccessLevel.READ_ONLY
-    can_read, can_write = decisions["read"].allowed, decisions["write"].allowed
-    if can_read and can_write:
-        return AccessLevel.READ_WRITE
-    return AccessLevel.WRITE_ONLY if can_write else AccessLevel.READ_ONLY
 
 
 class BoundaryRead(Message):
@@ -134,29 +83,98 @@ class BoundaryRead(Message):
         self.problem = problem
 
 
+class UserDetailLoaded(Message):
+    def __init__(self, detail: UserDetail) -> None:
+        super().__init__()
+        self.detail = detail
+
+
+class DeletionRead(Message):
+    """Everything deleting the user would remove, or why it could not be read (then nothing may go)."""
+
+    def __init__(self, deletion: UserDeletion | None, problem: str | None = None, *, changed: bool = False) -> None:
+        super().__init__()
+        self.deletion = deletion
+        self.problem = problem
+        # Read again after the person confirmed, and it differs from what they confirmed.
+        self.changed = changed
+
+
+class UserDeletionFinished(Message):
+    def __init__(self, deletion: UserDeletion, result: DeletionResult) -> None:
+        super().__init__()
+        self.deletion = deletion
+        self.result = result
+
+
+class UserChanged(Message):
+    """A user action finished; `summary` is plain words for a notice or a modal."""
+
+    def __init__(
+        self,
+        user_name: str,
+        summary: str,
+        *,
+        deleted: bool = False,
+        removed: list[str] | None = None,
+        credentials: Credentials | None = None,
+    ) -> None:
+        super().__init__()
+        self.user_name = user_name
+        self.summary = summary
+        self.deleted = deleted
+        self.removed = removed or []
+        self.credentials = credentials
+
+
 def policy_text(document: dict | None) -> str:
     if document is None:
         return "// The policy document could not be read."
     return json.dumps(document, indent=2, sort_keys=False)
 
 
-def owned_summary(detail: Any) -> str:
+# removal operation -> (one, many) as the question counts them
+_REMOVAL_WORDS: dict[str, tuple[str, str]] = {
+    "iam:DeleteAccessKey": ("access key", "access keys"),
+    "iam:DeleteUserPolicy": ("inline policy", "inline policies"),
+    "iam:DetachUserPolicy": ("attached managed policy (detached, not deleted)",
+                             "attached managed policies (detached, not deleted)"),
+    "iam:RemoveUserFromGroup": ("group membership", "group memberships"),
+    "iam:DeleteLoginProfile": ("console password", "console passwords"),
+    "iam:DeactivateMFADevice": ("MFA device", "MFA devices"),
+    "iam:DeleteSigningCertificate": ("signing certificate", "signing certificates"),
+    "iam:DeleteSSHPublicKey": ("SSH public key", "SSH public keys"),
+    "iam:DeleteServiceSpecificCredential": ("service-specific credential", "service-specific credentials"),
+}
+
+
+def owned_summary(deletion: UserDeletion) -> str:
     """What deleting the user takes with it, in plain words (only what it really has)."""
-    parts = []
-    if detail.access_keys:
-        parts.append(formatting.count(len(detail.access_keys), "access key"))
-    if detail.inline_policies:
-        parts.append(formatting.count(len(detail.inline_policies), "inline policy", "inline policies"))
-    if detail.attached_policies:
-        parts.append(
-            formatting.count(len(detail.attached_policies), "attached managed policy", "attached managed policies")
-            + " (detached, not deleted)"
-        )
-    if detail.groups:
-        parts.append(formatting.count(len(detail.groups), "group membership"))
+    counts: dict[str, int] = {}
+    for removal in deletion.removals:
+        if removal.operation in _REMOVAL_WORDS:
+            counts[removal.operation] = counts.get(removal.operation, 0) + 1
+    parts = [formatting.count(n, *_REMOVAL_WORDS[op]) for op, n in counts.items()]
     if not parts:
-        return "the user alone: it has no keys, policies or groups"
+        return "the user alone: it has no keys, policies, groups or other credentials"
     return ", ".join(parts[:-1]) + (" and " if len(parts) > 1 else "") + parts[-1]
+
+
+def deletion_question(deletion: UserDeletion, *, changed: bool = False) -> str:
+    """The confirmation: every call that will run, in order, and the listings counted as nothing."""
+    name = deletion.user_name
+    lines = []
+    if changed:
+        lines.append(f"What user {name} has changed since you confirmed; nothing was removed. This is it now:\n")
+    lines.append(f"Delete user {name} and everything it owns?\n")
+    lines.append(f"That is {owned_summary(deletion)}. Exactly these calls run, in this order:")
+    lines.extend(f"  • {title}" for title in deletion.describe())
+    if deletion.unsupported:
+        lines.append(
+            "Not supported by this endpoint, counted as nothing to remove: " + ", ".join(deletion.unsupported) + "."
+        )
+    lines.append("\nAnything using its keys stops working at once. This cannot be undone.")
+    return "\n".join(lines)
 
 
 class DeletedUserModal(MessageModal):
@@ -169,7 +187,7 @@ class DeletedUserModal(MessageModal):
         self.removed = removed
 
 
-class UserScreen(ForwardWorkerStates, Screen[None]):
+class UserScreen(AwsScreen[None]):
     CSS_PATH = Path(__file__).with_name("user.tcss")
     BINDINGS = [
         Binding("escape", "back", "Back", id="user.back", tooltip="Back to the previous screen"),
@@ -184,10 +202,13 @@ class UserScreen(ForwardWorkerStates, Screen[None]):
     def __init__(self, user_name: str) -> None:
         super().__init__()
         self.user_name = user_name
-        self.detail: Any = None
+        self.detail: UserDetail | None = None
         self.boundary: BoundaryRead | None = None
         # A key just created is highlighted once the list reloads, ready for "Probe a key…".
         self.highlight_after_load: str | None = None
+        # What deleting the user would remove, read with the detail (None until read, or unreadable).
+        self.deletion: DeletionRead | None = None
+        self.deleting = False
 
     def compose(self) -> ComposeResult:
         yield Static(Text.assemble(("User ", "dim"), (self.user_name, "bold"), ("   loading…", "dim")), id="user-title")
@@ -226,6 +247,10 @@ class UserScreen(ForwardWorkerStates, Screen[None]):
         return self.query_one("#access-keys", DataTable)
 
     def action_back(self) -> None:
+        if self.deleting:
+            # Leaving would lose the report of where a stop left the user.
+            self.notify("Deleting the user; wait for it to finish.", severity="warning")
+            return
         self.app.pop_screen()
 
     def action_refresh(self) -> None:
@@ -233,13 +258,10 @@ class UserScreen(ForwardWorkerStates, Screen[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="user-detail", name="reading the user")
     def load_detail(self) -> None:
-        from s3cred_tui.core.access_map import fetch_boundary_documents
-        from s3cred_tui.core.inventory import user_details
-
-        detail = user_details(self.app.aws, self.user_name)  # type: ignore[attr-defined]
+        detail = user_details(self.aws, self.user_name)
         boundary = BoundaryRead(None, None)
         if detail.boundary_arn:
-            document = fetch_boundary_documents(self.app.aws, [detail.boundary_arn])[detail.boundary_arn]  # type: ignore[attr-defined]
+            document = fetch_boundary_documents(self.aws, [detail.boundary_arn])[detail.boundary_arn]
             if isinstance(document, S3CredError):
                 boundary = BoundaryRead(detail.boundary_arn, None, document.message)
             else:
@@ -247,6 +269,23 @@ class UserScreen(ForwardWorkerStates, Screen[None]):
         # The boundary first, so the simulator never answers without a cap it should apply.
         self.post_message(boundary)
         self.post_message(UserDetailLoaded(detail))
+        if not self.s3cred_app.read_only:
+            self.post_message(self._read_deletion())
+
+    def _read_deletion(self, confirmed: UserDeletion | None = None) -> DeletionRead:
+        """Read what deleting the user removes; `changed` when it differs from what was `confirmed`."""
+        try:
+            deletion = read_user_deletion(self.aws, self.user_name)
+        except S3CredError as error:
+            return DeletionRead(None, error.message)
+        changed = confirmed is not None and deletion.removals != confirmed.removals
+        return DeletionRead(deletion, changed=changed)
+
+    def on_deletion_read(self, message: DeletionRead) -> None:
+        self.deletion = message
+        if message.changed and message.deletion is not None:
+            self.deleting = False
+            self._ask_to_delete(message.deletion, changed=True)
 
     def on_boundary_read(self, message: BoundaryRead) -> None:
         self.boundary = message
@@ -272,9 +311,9 @@ class UserScreen(ForwardWorkerStates, Screen[None]):
         self._show_simulation(detail)
         await self._show_policies(detail)
 
-    def _show_keys(self, detail: Any) -> None:
+    def _show_keys(self, detail: UserDetail) -> None:
         table = self.keys_table
-        now = self.app.clock()  # type: ignore[attr-defined]
+        now = self.s3cred_app.clock()
         highlighted = self.highlight_after_load or self.highlighted_key_id()
         self.highlight_after_load = None
         table.clear()
@@ -297,7 +336,7 @@ class UserScreen(ForwardWorkerStates, Screen[None]):
         else:
             hint.update("a (de)activates · d deletes · n creates a key")
 
-    def _show_facts(self, detail: Any) -> None:
+    def _show_facts(self, detail: UserDetail) -> None:
         lines = Text()
         lines.append("Permissions boundary: ", style="dim")
         lines.append(detail.boundary_arn or "none")
@@ -311,16 +350,16 @@ class UserScreen(ForwardWorkerStates, Screen[None]):
         self.query_one("#user-facts", Static).update(lines)
 
     @property
-    def boundary_policy(self) -> tuple[str, dict] | None:
+    def boundary_policy(self) -> NamedPolicy | None:
         if self.boundary is None or self.boundary.document is None or self.boundary.arn is None:
             return None
         return (f"boundary {self.boundary.arn.rsplit('/', 1)[-1]}", self.boundary.document)
 
     def _known_buckets(self) -> list[str]:
-        account = self.app.account_screen() if hasattr(self.app, "account_screen") else None
+        account = self.s3cred_app.account_screen()
         return account.bucket_names() if account is not None else []
 
-    def _show_simulation(self, detail: Any) -> None:
+    def _show_simulation(self, detail: UserDetail) -> None:
         panel = self.query_one("#user-simulate", SimulatePanel)
         panel.principal_arn = detail.summary.arn or None
         policies = list(detail.policy_documents())
@@ -329,7 +368,7 @@ class UserScreen(ForwardWorkerStates, Screen[None]):
         bucket, prefix = suggested_target((doc for _, doc in policies), self._known_buckets()) if first else (None, None)
         panel.set_policies(policies, boundary=self.boundary_policy, bucket=bucket or None, key=prefix or None)
 
-    async def _show_policies(self, detail: Any) -> None:
+    async def _show_policies(self, detail: UserDetail) -> None:
         container = self.query_one("#user-policies", VerticalScroll)
         await container.query(".policy").remove()
         widgets = []
@@ -341,7 +380,7 @@ class UserScreen(ForwardWorkerStates, Screen[None]):
         await container.mount_all(widgets)
 
     @staticmethod
-    def _policy_sections(detail: Any) -> list[tuple[Text, dict | None]]:
+    def _policy_sections(detail: UserDetail) -> list[tuple[Text, dict | None]]:
         sections: list[tuple[Text, dict | None]] = []
         for name, document in detail.inline_policies.items():
             sections.append((Text.assemble(("inline  ", "cyan"), (name, "bold")), document))
@@ -366,7 +405,7 @@ class UserScreen(ForwardWorkerStates, Screen[None]):
         row_key, _ = table.coordinate_to_cell_key(table.cursor_coordinate)
         return row_key.value
 
-    def _highlighted_key(self) -> Any:
+    def _highlighted_key(self) -> AccessKeyInfo | None:
         key_id = self.highlighted_key_id()
         if self.detail is None or key_id is None:
             self.notify("Highlight an access key first (the Access keys table).", severity="warning")
@@ -377,33 +416,53 @@ class UserScreen(ForwardWorkerStates, Screen[None]):
 
     async def action_probe_key(self) -> None:
         """Open the probe for the highlighted key, with what this user's policies lead us to expect."""
-        from s3cred_tui.ui.screens.probe import ProbeScreen
-
         key_id = self.highlighted_key_id() or ""
-        bucket, prefix, access = "", "", AccessLevel.READ_ONLY
+        expectation = probe_expectation([])
         if self.detail is not None:
-            policies = list(self.detail.policy_documents())
-            bucket, prefix = suggested_target((doc for _, doc in policies), self._known_buckets())
-            access = expected_access(
-                policies, bucket, prefix, boundary=self.boundary_policy, principal_arn=self.detail.summary.arn or None
+            expectation = probe_expectation(
+                self.detail.policy_documents(),
+                self._known_buckets(),
+                boundary=self.boundary_policy,
+                principal_arn=self.detail.summary.arn or None,
             )
-        screen = ProbeScreen(access_key_id=key_id, buckets=[bucket] if bucket else [], access=access, prefix=prefix)
-        await self.app.push_screen(screen)
         made_here = key_made_this_session(self.app, key_id)
-        if made_here is not None:
-            screen.query_one("#probe-secret", Input).value = made_here.secret_access_key
-            screen.query_one("#probe-start", Button).focus()
+        await self.s3cred_app.open_probe(
+            access_key_id=key_id,
+            buckets=expectation.buckets,
+            access=expectation.access,
+            prefix=expectation.prefix,
+            secret=made_here.secret_access_key if made_here is not None else None,
+        )
 
     @on(Button.Pressed, "#probe-key")
     async def _probe_pressed(self, event: Button.Pressed) -> None:
         event.stop()
         await self.action_probe_key()
 
+    def _refused_as_self(self, key_id: str | None = None) -> bool:
+        """True (and says why) when the change would cut off the identity this app is signed in as."""
+        identity = self.s3cred_app.identity
+        if identity is None:
+            self.notify(
+                "Still checking which identity this app is signed in as, so it cannot tell whether this "
+                "would cut you off. Try again in a moment.",
+                title="Not yet",
+                severity="warning",
+            )
+            return True
+        reason = self_deletion_refusal(identity, self.user_name, self.aws.caller_access_key_id(), key_id)
+        if reason is not None:
+            self.notify(reason, title="Refused", severity="error", timeout=10)
+            return True
+        return False
+
     def action_toggle_key(self) -> None:
         if not require_writable(self.app, "change an access key's status"):
             return
         key = self._highlighted_key()
         if key is None:
+            return
+        if key.status == "Active" and self._refused_as_self(key.id):
             return
         if key.status == "Active":
             question = (
@@ -425,7 +484,7 @@ class UserScreen(ForwardWorkerStates, Screen[None]):
         if not require_writable(self.app, "delete an access key"):
             return
         key = self._highlighted_key()
-        if key is None:
+        if key is None or self._refused_as_self(key.id):
             return
         question = (
             f"Delete access key {key.id} of {self.user_name}?\n\n"
@@ -467,56 +526,84 @@ class UserScreen(ForwardWorkerStates, Screen[None]):
     def action_delete_user(self) -> None:
         if not require_writable(self.app, "delete a user"):
             return
-        if self.detail is None:
+        if self.deleting:
+            self.notify("Already deleting this user.", severity="warning")
+            return
+        if self.detail is None or self.deletion is None:
             self.notify("The user is still loading.", severity="warning")
             return
-        question = (
-            f"Delete user {self.user_name} and everything it owns?\n\n"
-            f"That is {owned_summary(self.detail)}. Anything using its keys stops working at once. "
-            "This cannot be undone."
-        )
+        if self._refused_as_self():
+            return
+        if self.deletion.deletion is None:
+            self.notify(
+                f"Cannot delete {self.user_name}: reading what it owns failed ({self.deletion.problem}). "
+                "Nothing was removed.",
+                title="Not deleted",
+                severity="error",
+                timeout=10,
+            )
+            return
+        self._ask_to_delete(self.deletion.deletion)
 
+    def _ask_to_delete(self, deletion: UserDeletion, *, changed: bool = False) -> None:
         def answered(yes: bool | None) -> None:
             if yes:
-                self.delete_user()
+                self.deleting = True
+                self.remove_user(deletion)
 
-        self.app.push_screen(ConfirmModal(question, "Delete user"), answered)
+        self.app.push_screen(ConfirmModal(deletion_question(deletion, changed=changed), "Delete user"), answered)
 
     # -- workers ----------------------------------------------------------------------------
 
     @work(thread=True, exit_on_error=False, group="user-action", name="changing the key's status")
     def set_key_status(self, key_id: str, status: str) -> None:
-        from s3cred_tui.core.apply import set_access_key_status
-
-        set_access_key_status(self.app.aws, self.user_name, key_id, status == "Active")  # type: ignore[attr-defined]
+        set_access_key_status(self.aws, self.user_name, key_id, status == "Active")
         self.post_message(UserChanged(self.user_name, f"Access key {key_id} is now {status.lower()}."))
 
     @work(thread=True, exit_on_error=False, group="user-action", name="deleting the access key")
     def delete_key(self, key_id: str) -> None:
-        from s3cred_tui.core.apply import delete_access_key
-
-        delete_access_key(self.app.aws, self.user_name, key_id)  # type: ignore[attr-defined]
+        delete_access_key(self.aws, self.user_name, key_id)
         forget_key(self.app, key_id)
         self.post_message(UserChanged(self.user_name, f"Access key {key_id} deleted."))
 
     @work(thread=True, exit_on_error=False, group="user-action", name="creating an access key")
     def create_key(self) -> None:
-        from s3cred_tui.core.apply import create_access_key
-
-        credentials = create_access_key(self.app.aws, self.user_name)  # type: ignore[attr-defined]
+        credentials = create_access_key(self.aws, self.user_name)
         self.post_message(
             UserChanged(self.user_name, f"Access key {credentials.access_key_id} created.", credentials=credentials)
         )
 
     @work(thread=True, exit_on_error=False, group="user-action", name="deleting the user")
-    def delete_user(self) -> None:
-        from s3cred_tui.core.apply import delete_user
+    def remove_user(self, confirmed: UserDeletion) -> None:
+        # Read again: the list the person confirmed may be stale; nothing goes unless it still holds.
+        fresh = self._read_deletion(confirmed)
+        if fresh.deletion is None:
+            raise S3CredError(f"Reading what {self.user_name} owns failed ({fresh.problem}); nothing was removed.")
+        if fresh.changed:
+            self.post_message(fresh)
+            return
+        worker = get_current_worker()
+        result = run_user_deletion(self.aws, fresh.deletion, is_cancelled=lambda: worker.is_cancelled)
+        self.post_message(UserDeletionFinished(fresh.deletion, result))
 
-        removed = delete_user(self.app.aws, self.user_name)  # type: ignore[attr-defined]
-        self.post_message(UserChanged(self.user_name, f"User {self.user_name} deleted.", deleted=True, removed=removed))
+    def on_user_deletion_finished(self, message: UserDeletionFinished) -> None:
+        self.deleting = False
+        result = message.result
+        if result.ok:
+            self.post_message(UserChanged(self.user_name, result.summary(), deleted=True, removed=result.removed))
+            return
+        for removal in message.deletion.removals:
+            if removal.operation == "iam:DeleteAccessKey" and removal.title in result.removed:
+                forget_key(self.app, removal.params["AccessKeyId"])
+        title = f"User {self.user_name} partly deleted" if result.removed else f"User {self.user_name} not deleted"
+        self.app.push_screen(ErrorModal(title, result.summary()))
+        account = self.s3cred_app.account_screen()
+        if account is not None:
+            account.recount_user(self.user_name)
+        self.load_detail()
 
     def on_user_changed(self, message: UserChanged) -> None:
-        account = self.app.account_screen()  # type: ignore[attr-defined]
+        account = self.s3cred_app.account_screen()
         if message.deleted:
             for key in self.detail.access_keys if self.detail is not None else ():
                 forget_key(self.app, key.id)
@@ -535,6 +622,8 @@ class UserScreen(ForwardWorkerStates, Screen[None]):
         self.load_detail()
 
     def worker_state_changed(self, worker: Worker) -> None:
+        if worker.name == "deleting the user" and worker.state in (WorkerState.ERROR, WorkerState.CANCELLED):
+            self.deleting = False
         if worker.group == "user-action" and worker.state is WorkerState.ERROR:
-            # The change may have half-happened (delete_user stops at the first failure): show the truth.
+            # The change may have half-happened: show the truth.
             self.load_detail()

@@ -23,13 +23,19 @@ from textual.message import Message
 from textual.widgets import Checkbox, DataTable, Input, Label, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from s3cred_tui.core.access_map import CAPABILITIES, UserAccess, access_map
+from s3cred_tui.core.access_map import (
+    CAPABILITIES,
+    UserAccess,
+    access_map,
+    fetch_boundary_documents,
+)
 from s3cred_tui.core.errors import S3CredError
+from s3cred_tui.core.inventory import UserDetail, iter_authorization_details
 from s3cred_tui.core.request import PrefixMode
 from s3cred_tui.core.simulate import Decision
 from s3cred_tui.core.validation import normalise_prefix
 from s3cred_tui.ui import formatting
-from s3cred_tui.ui.widgets.worker_reporting import ForwardWorkerStates
+from s3cred_tui.ui.base import AppContext, ReportsWorkerFailures
 
 # Users evaluated between cancellation checks, and rows added between yields to the event loop.
 EVALUATION_CHUNK = 200
@@ -72,7 +78,7 @@ def explain(entry: UserAccess) -> Text:
     return text
 
 
-class AccessMapPanel(ForwardWorkerStates, Vertical):
+class AccessMapPanel(AppContext, ReportsWorkerFailures, Vertical):
     """A table of users × capabilities for `bucket` at `prefix` (from IAM policies; bucket policies not included)."""
 
     DEFAULT_CSS = _load_css()
@@ -133,19 +139,16 @@ class AccessMapPanel(ForwardWorkerStates, Vertical):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="access-map-load", name="reading IAM users and policies")
     def _read_account(self) -> None:
-        from s3cred_tui.core.access_map import fetch_boundary_documents
-        from s3cred_tui.core.inventory import iter_authorization_details
-
         worker = get_current_worker()
-        details: list[Any] = []
-        for page in iter_authorization_details(self.app.aws):  # type: ignore[attr-defined]
+        details: list[UserDetail] = []
+        for page in iter_authorization_details(self.aws):
             if worker.is_cancelled:
                 return
             details.extend(page)
             self.post_message(self.Progress(len(details)))
         if worker.is_cancelled:
             return
-        boundaries = fetch_boundary_documents(self.app.aws, [d.boundary_arn for d in details])  # type: ignore[attr-defined]
+        boundaries = fetch_boundary_documents(self.aws, [d.boundary_arn for d in details])
         if not worker.is_cancelled:
             self.post_message(self.Loaded(details, boundaries))
 

@@ -10,7 +10,7 @@ person notices. Rows reach the table a few dozen per event-loop turn.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from rich.cells import cell_len
@@ -90,10 +90,13 @@ class FilterTable(Vertical):
         super().__init__(id=id, classes=classes)
         self.noun = noun
         self.columns = list(columns)
+        self._column_index = {name: index for index, (name, _) in enumerate(self.columns)}
         self.placeholder = placeholder
         self.window_rows = max(1, window_rows)
         self._keys: list[str] = []
         self._cells: dict[str, list[Any]] = {}
+        # Cells set before their row was added (a whole-account answer can beat the listing).
+        self._early: dict[str, dict[str, Any]] = {}
         # Keys matching the filter, in list order; the DataTable holds a prefix of them.
         self._matched: list[str] = []
         self._listed: dict[str, None] = {}
@@ -163,12 +166,13 @@ class FilterTable(Vertical):
         return row_key.value
 
     def visible_keys(self) -> list[str]:
-        """Keys of the rows on screen now (the first ones when the table has no size yet)."""
+        """Keys of the rows on screen now, or about to be (matching rows the table has not
+        been given yet count too). A table with no size yet (a tab not shown) counts a
+        screenful: what it will show first."""
         table = self.table
         first = max(0, int(table.scroll_y))
-        height = max(table.size.height, 1)
-        listed = list(self._listed)
-        return listed[first : first + height]
+        height = table.size.height or (self.app.size.height if self.is_attached else 0) or 1
+        return self._matched[first : first + height]
 
     def focus_filter(self) -> None:
         self.filter_input.focus()
@@ -180,6 +184,7 @@ class FilterTable(Vertical):
         self._stop_refill()
         self._keys.clear()
         self._cells.clear()
+        self._early.clear()
         self._matched.clear()
         self._listed.clear()
         self._limit = self.window_rows
@@ -197,7 +202,10 @@ class FilterTable(Vertical):
                     self.update_cell(key, column, value)
                 continue
             self._keys.append(key)
-            self._cells[key] = list(cells)
+            cells = list(cells)
+            for column, value in self._early.pop(key, {}).items():
+                cells[self._column_index[column]] = value
+            self._cells[key] = cells
             if not self._scanning and self._matches(key):
                 self._matched.append(key)
                 added = True
@@ -218,13 +226,25 @@ class FilterTable(Vertical):
         self._update_status()
 
     def update_cell(self, key: str, column: str, value: Any) -> None:
-        cells = self._cells.get(key)
-        if cells is None:
-            return
-        index = next(i for i, (name, _) in enumerate(self.columns) if name == column)
-        cells[index] = value
-        if key in self._listed:
-            self.table.update_cell(key, column, value, update_width=self._widens(column, value))
+        self.update_cells({key: {column: value}})
+
+    def update_cells(self, updates: Mapping[str, Mapping[str, Any]]) -> None:
+        """Set cells ({row key: {column: value}}); a row not added yet gets them when it is.
+
+        One call per batch: every row's stored cells change, and only rows the DataTable
+        holds (a window of a few hundred) are updated there; the table repaints once.
+        """
+        table = self.table
+        listed = self._listed
+        for key, values in updates.items():
+            cells = self._cells.get(key)
+            if cells is None:
+                self._early.setdefault(key, {}).update(values)
+                continue
+            for column, value in values.items():
+                cells[self._column_index[column]] = value
+                if key in listed:
+                    table.update_cell(key, column, value, update_width=self._widens(column, value))
 
     def _widens(self, column: str, value: Any) -> bool:
         """Whether `value` is wider than its column so far.

@@ -1,4 +1,8 @@
-"""The one and only showing of a new secret access key: masked until revealed, copyable."""
+"""The one and only showing of a new secret access key: masked until revealed, copyable.
+
+Esc and the app's quit keys ask first (`confirm.HoldsSecret`); the button that closes at once
+says what pressing it means ("I have saved it").
+"""
 
 from __future__ import annotations
 
@@ -14,12 +18,17 @@ from textual.widgets import Button, Label, Static
 
 from s3cred_tui.core.credentials import to_env
 from s3cred_tui.ui.clipboard import copy_and_notify
+from s3cred_tui.ui.screens.confirm import (
+    HoldsSecret,
+    LeaveSecretModal,
+    leave_secret_question,
+)
 
 
-class NewKeyModal(ModalScreen[None]):
+class NewKeyModal(HoldsSecret, ModalScreen[None]):
     CSS_PATH = Path(__file__).parent.parent / "screens" / "modals.tcss"
     BINDINGS = [
-        Binding("escape", "close", "Done", id="newkey.close", tooltip="Close; the secret cannot be shown again"),
+        Binding("escape", "close", "Close", id="newkey.close", tooltip="Close (asks first: the secret cannot be shown again)"),
         Binding("s", "toggle_secret", "Reveal/hide", id="newkey.reveal", tooltip="Show or mask the secret"),
     ]
 
@@ -41,7 +50,7 @@ class NewKeyModal(ModalScreen[None]):
                 yield Button("Reveal secret", id="toggle-secret")
                 yield Button("Copy secret", id="copy-secret")
                 yield Button("Copy as env", id="copy-env")
-                yield Button("Done", id="done", variant="primary")
+                yield Button("I have saved it", id="done", variant="primary", tooltip="Close; the secret cannot be shown again")
 
     def _key_text(self) -> Text:
         secret = self._credentials.secret_access_key if self.revealed else self._credentials.masked_secret
@@ -61,10 +70,21 @@ class NewKeyModal(ModalScreen[None]):
         self.query_one("#toggle-secret", Button).label = "Hide secret" if self.revealed else "Reveal secret"
 
     def action_close(self) -> None:
+        def leave(confirmed: bool | None) -> None:
+            if confirmed:
+                self.saved_and_closed()
+
+        self.app.push_screen(
+            LeaveSecretModal(leave_secret_question(self.secret_copies, "Close"), confirm_label="Yes, close"), leave
+        )
+
+    def saved_and_closed(self) -> None:
+        self.secret_left()
         self.dismiss(None)
 
     def _copy(self, text: str, what: str) -> None:
         copy_and_notify(self.app, text, what)
+        self.secret_copied(what)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
@@ -75,4 +95,4 @@ class NewKeyModal(ModalScreen[None]):
         elif event.button.id == "copy-env":
             self._copy(to_env(self._credentials), "the key as environment variables")
         elif event.button.id == "done":
-            self.dismiss(None)
+            self.saved_and_closed()

@@ -27,17 +27,25 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from s3cred_tui.core.credentials import Credentials
 from s3cred_tui.core.errors import Cancelled
-from s3cred_tui.core.probe import AUTO, ProbeReport, ProbeResult, run_probe
+from s3cred_tui.core.probe import AUTO, ProbeReport, ProbeResult, allowed_word, run_probe
 from s3cred_tui.core.request import AccessLevel
+from s3cred_tui.ui.base import AppContext, ReportsWorkerFailures
 from s3cred_tui.ui.guards import require_writable
-from s3cred_tui.ui.widgets.worker_reporting import ForwardWorkerStates
 
 CONDITION_MARK = "¹"
+# Who decides the answers depends on the endpoint: the demo's authorizer, an emulator the person
+# points at (which may ignore Conditions), or AWS itself.
 CONDITION_FOOTNOTE = (
-    f"{CONDITION_MARK} AWS decides this row with a Condition (s3:prefix). Emulators such as moto (the demo) "
-    "ignore Condition blocks, so it may show red there although AWS enforces it; the simulator shows the "
-    "policy's intent."
+    f"{CONDITION_MARK} AWS decides this row with a Condition (s3:prefix). Emulators such as a plain moto or "
+    "LocalStack ignore Condition blocks, so it may show red there although AWS enforces it; the simulator "
+    "shows the policy's intent."
 )
+DEMO_FOOTNOTE = (
+    "In the demo, requests are authorized by s3cred-tui's evaluator following AWS's documented rules "
+    f"(moto alone would not enforce them), Conditions included: rows marked {CONDITION_MARK} are decided by "
+    "the s3:prefix Condition."
+)
+AWS_FOOTNOTE = f"{CONDITION_MARK} AWS decides this row with a Condition (s3:prefix)."
 # How often a sleeping probe looks at its cancel flag, so Stop is felt quickly during backoff.
 _CANCEL_POLL_SECONDS = 0.05
 
@@ -54,10 +62,6 @@ COLUMNS = (
 
 def _load_css() -> str:
     return Path(__file__).with_name("probe_panel.tcss").read_text(encoding="utf-8")
-
-
-def allowed_word(allowed: bool | None) -> str:
-    return {True: "allowed", False: "denied", None: "unclear"}[allowed]
 
 
 def row_style(result: ProbeResult) -> str:
@@ -90,19 +94,16 @@ def wait_text(waited_seconds: float, attempts: int) -> str:
 
 
 def summary_text(report: ProbeReport, attempts: int, cancelled: bool = False) -> Text:
-    agree = sum(1 for r in report.results if r.agrees)
-    unclear = sum(1 for r in report.results if r.observed_allowed is None)
-    differ = len(report.results) - agree - unclear
+    tally = report.tally
     text = Text(wait_text(report.waited_seconds, attempts) + " · ")
-    text.append(f"{agree} agree", style="green")
+    text.append(f"{tally.agree} agree", style="green")
     text.append(" · ")
-    text.append(f"{differ} differ", style="bold red" if differ else "")
-    by_condition = sum(1 for r in report.mismatches if r.observed_allowed is not None and r.case.decided_by_condition)
-    if by_condition:
-        text.append(f" ({by_condition} decided by a Condition {CONDITION_MARK})")
-    if unclear:
+    text.append(f"{tally.differ} differ", style="bold red" if tally.differ else "")
+    if tally.differ_by_condition:
+        text.append(f" ({tally.differ_by_condition} decided by a Condition {CONDITION_MARK})")
+    if tally.unclear:
         text.append(" · ")
-        text.append(f"{unclear} unclear", style="yellow")
+        text.append(f"{tally.unclear} unclear", style="yellow")
     if cancelled:
         text.append(" · stopped before the end", style="yellow")
     for problem in report.cleanup_problems:
@@ -110,7 +111,7 @@ def summary_text(report: ProbeReport, attempts: int, cancelled: bool = False) ->
     return text
 
 
-class ProbePanel(ForwardWorkerStates, Vertical):
+class ProbePanel(AppContext, ReportsWorkerFailures, Vertical):
     """Runs the probe matrix with `credentials` against `buckets` and shows the table.
 
     `access` and `prefix` are what the person asked for: the expected column comes from
@@ -186,13 +187,22 @@ class ProbePanel(ForwardWorkerStates, Vertical):
         for key, label in COLUMNS:
             table.add_column(label, key=key)
         yield table
-        yield Static(CONDITION_FOOTNOTE, id="probe-footnote", markup=False)
+        yield Static(self._footnote()[0], id="probe-footnote", markup=False)
         with Horizontal(id="probe-buttons"):
             yield Button("Run probe", id="probe-run", variant="primary", tooltip="Make the requests with this key")
             yield Button("Stop", id="probe-stop", disabled=True, tooltip="Stop after the current request")
 
+    def _footnote(self) -> tuple[str, bool]:
+        """The footnote for this endpoint, and whether it shows before any Condition row does."""
+        if getattr(self.app, "demo_note", None):
+            return DEMO_FOOTNOTE, True
+        config = getattr(getattr(self.app, "aws", None), "config", None)
+        if config is not None and config.endpoint_label != "AWS":
+            return CONDITION_FOOTNOTE, False
+        return AWS_FOOTNOTE, False
+
     def on_mount(self) -> None:
-        self.query_one("#probe-footnote", Static).display = False
+        self.query_one("#probe-footnote", Static).display = self._footnote()[1]
         if self.autostart:
             self.start()
         else:
@@ -210,7 +220,7 @@ class ProbePanel(ForwardWorkerStates, Vertical):
         self.report = None
         self._wait_attempts = 1
         self.query_one("#probe-table", DataTable).clear()
-        self.query_one("#probe-footnote", Static).display = False
+        self.query_one("#probe-footnote", Static).display = self._footnote()[1]
         self._set_running(True)
         self._status(Text("Checking that AWS accepts the key…", style="italic"))
         self._probe(self.generation)
@@ -239,7 +249,7 @@ class ProbePanel(ForwardWorkerStates, Vertical):
             self.post_message(self.Waiting(generation, attempt, delay))
 
         report = run_probe(
-            self.app.aws,  # type: ignore[attr-defined]
+            self.aws,
             self.credentials,
             self.buckets,
             self.access,

@@ -1,0 +1,206 @@
+"""The scriptable command line: `s3cred-tui [COMMAND] ...`.
+
+Without a command the full-screen app starts. Every command accepts the account options
+(`--profile`, `--region`, `--endpoint-url`, `--demo`) before or after its name.
+
+Output contract:
+- results go to stdout, progress and errors to stderr; a secret access key is only ever
+  written to stdout, by `create`;
+- exit status 0 on success, 1 when AWS or the account refused or failed, 2 for bad
+  arguments or input that fails validation (one line on stderr starting `error:`, with
+  line breaks, terminal escapes and bidi controls from the input escaped, secrets redacted);
+  a bug ends in one line `s3cred-tui: internal error: <type>: <message>` and status 1, never
+  a traceback;
+- listings stream as AWS pages arrive: a JSON array by default (`[` is printed with the
+  first page, `]` only once the listing is complete, so a listing cut short by an error is
+  never valid JSON), `--nl` for one JSON object per line, `--csv`/`--tsv` for tables;
+- records are AWS's own (field names as AWS spells them), datetimes in ISO-8601;
+- CSV/TSV keep every field: the header is the command's usual fields plus any other field
+  seen on the first page, and a last column `extra` holds, as a JSON object, any field that
+  first appears on a later page (a header cannot be widened once printed);
+- `list-bucket` lists every key under the prefix, recursively, like `s3-credentials`;
+- `create --dry-run` prints the plan (text, or `--json`) and changes nothing; a plan that
+  cannot run (its blockers, such as an existing user without `--reuse-user`) exits 1;
+- `probe` makes real requests with a key and exits 0 only when every answer agrees with the
+  access asked for, 1 when any differs or cannot tell; it never prints the key's secret;
+- `simulate` evaluates policies offline and exits 0 for Allow, 3 for Deny, 2 for a policy it
+  cannot read.
+"""
+
+from __future__ import annotations
+
+# Importing this package must stay cheap: `--help`, `policy` and an offline `simulate` never
+# touch AWS, so nothing here (or in the command modules) imports boto3 at module level. Core
+# modules that need it (session, inventory, plan, apply, probe) are imported inside the
+# command functions that use them. tests/cli/test_cli_e2e.py checks this.
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from contextlib import ExitStack
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+import botocore.exceptions
+
+from s3cred_tui.cli.common import (
+    EXIT_DENIED,
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_USAGE,
+    PROG,
+    UsageError,
+    error_line,
+    progress,
+    report_error,
+)
+from s3cred_tui.cli.output import RecordWriter, to_json
+from s3cred_tui.cli.parser import build_parser
+from s3cred_tui.cli.probe import (
+    CONDITION_MARK,
+    CONDITION_NOTE,
+    PROBE_COLUMNS,
+    PROBE_SECRET_ENV,
+    PROBE_TOKEN_ENV,
+    probe_rows,
+    probe_summary,
+    probe_table,
+)
+from s3cred_tui.cli.simulate import decision_record, parse_context
+from s3cred_tui.core.errors import S3CredError, ValidationError, translate
+
+if TYPE_CHECKING:
+    from s3cred_tui.core.session import SessionConfig
+
+__all__ = [
+    "CONDITION_MARK",
+    "CONDITION_NOTE",
+    "EXIT_DENIED",
+    "EXIT_FAILED",
+    "EXIT_INTERRUPTED",
+    "EXIT_OK",
+    "EXIT_USAGE",
+    "PROBE_COLUMNS",
+    "PROBE_SECRET_ENV",
+    "PROBE_TOKEN_ENV",
+    "PROG",
+    "RecordWriter",
+    "UsageError",
+    "build_parser",
+    "decision_record",
+    "main",
+    "parse_context",
+    "probe_rows",
+    "probe_summary",
+    "probe_table",
+    "to_json",
+]
+
+
+def __getattr__(name: str) -> Any:
+    # `cli.AwsContext` stays available (tests patch it) without importing boto3 with the package.
+    if name == "AwsContext":
+        from s3cred_tui.core.session import AwsContext
+
+        return AwsContext
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _session_config(args: argparse.Namespace) -> SessionConfig:
+    from s3cred_tui.core.session import SessionConfig
+
+    return SessionConfig(profile=args.profile, region=args.region, endpoint_url=args.endpoint_url)
+
+
+def _normalise(args: argparse.Namespace) -> argparse.Namespace:
+    for name in ("profile", "region", "endpoint_url"):
+        if not hasattr(args, name):
+            setattr(args, name, None)
+    if not hasattr(args, "demo"):
+        args.demo = False
+    if args.demo and (args.profile or args.endpoint_url):
+        raise UsageError("--demo brings its own account; leave out --profile and --endpoint-url")
+    if args.command and args.app_read_only:
+        raise UsageError(
+            f"--read-only before a command is the app's browse-only mode; for read-only credentials write "
+            f"`{PROG} {args.command} BUCKET --read-only`"
+        )
+    return args
+
+
+def _run(args: argparse.Namespace) -> int:
+    if args.command == "policy" or (args.command == "simulate" and not args.user):
+        return args.func(None, args)  # pure: needs no account, not even the demo
+    if args.command == "demo-server":
+        return args.func(None, args)  # it is the account
+    with ExitStack() as stack:
+        config = _session_config(args)
+        demo_note = None
+        if args.demo:
+            from s3cred_tui.demo.account import start_demo
+
+            progress("Starting the demo account (an in-process moto server)...")
+            try:
+                demo = stack.enter_context(start_demo(reuse_running=True))
+            except ImportError as exc:
+                raise S3CredError(
+                    f"The demo account needs moto ({exc.name} is missing): pip install 's3cred-tui[demo]'"
+                ) from None
+            config = replace(demo.config, region=args.region or demo.config.region)
+            demo_note = demo.note
+        if not args.command:
+            from s3cred_tui.ui.app import run_app
+
+            run_app(config, read_only=args.app_read_only, demo_note=demo_note)
+            return EXIT_OK
+        from s3cred_tui.core.session import AwsContext
+
+        return args.func(AwsContext(config), args)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = _normalise(parser.parse_args(list(sys.argv[1:] if argv is None else argv)))
+        if args.command != "recover":
+            from s3cred_tui.cli.recover import unfinished_notice
+
+            notice = unfinished_notice()
+            if notice:
+                progress(notice)
+        return _run(args)
+    except UsageError as exc:
+        report_error(str(exc))
+        return EXIT_USAGE
+    except ValidationError as exc:
+        report_error(exc.message)
+        return EXIT_USAGE
+    except S3CredError as exc:
+        report_error(exc.message)
+        return EXIT_FAILED
+    except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as exc:
+        report_error(translate(exc).message)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        progress("error: interrupted")
+        return EXIT_INTERRUPTED
+    except SystemExit as exc:  # --help
+        return exc.code if isinstance(exc.code, int) else EXIT_OK
+    except BrokenPipeError:
+        # The reader went away (`| head`): stop quietly, and keep Python from complaining at exit.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_OK
+    except Exception as exc:  # noqa: BLE001 - the last resort: a bug, told in one line, never a traceback
+        progress(f"{PROG}: internal error: {_describe_internal_error(exc)}")
+        return EXIT_FAILED
+
+
+def _describe_internal_error(exc: BaseException) -> str:
+    """`<type>: <message>` on one line, with any secret the message carries redacted."""
+    try:
+        message = str(exc)
+    except Exception:  # noqa: BLE001 - an exception whose str() fails still gets its type named
+        message = "(no message)"
+    return error_line(f"{type(exc).__name__}: {message}")

@@ -1,0 +1,181 @@
+"""Every user's access keys (age, state, last use) from the IAM credential report: 2-3 calls in all.
+
+Listing keys user by user costs one call per user (5,000 users: 5,000 round trips); the
+credential report (`GetCredentialReport`, a CSV) holds every user's two key slots at once.
+
+AWS keeps one report per account and makes a new one at most every 4 hours, so the report
+is read first and generated only when there is none or it expired; a report being made
+answers `ReportInProgress`, polled here with a bounded backoff. Users created after the
+report was made are not in it (callers look those up one by one), and its key columns are
+as of `generated`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from s3cred_tui.core.errors import S3CredError, translate
+
+if TYPE_CHECKING:
+    from s3cred_tui.core.session import AwsContext
+
+# The account's root user has a row of its own; it is not an IAM user.
+ROOT_ROW = "<root_account>"
+# How long `credential_report` waits for a report being generated, and its polling steps.
+REPORT_WAIT_SECONDS = 30.0
+_FIRST_POLL_SECONDS = 0.25
+_LONGEST_POLL_SECONDS = 2.0
+# AWS's codes (botocore: CredentialReportNotPresent/Expired/NotReadyException).
+_MISSING = {"ReportNotPresent", "ReportExpired"}
+_IN_PROGRESS = "ReportInProgress"
+# Cells meaning "nothing here" in the report.
+_EMPTY = {"", "N/A", "no_information", "not_supported"}
+
+
+@dataclass(frozen=True)
+class ReportKey:
+    """One access key slot of a user that holds a key."""
+
+    active: bool
+    last_rotated: datetime | None  # when the key was created or last rotated: its age
+    last_used: datetime | None
+    last_used_service: str | None
+    last_used_region: str | None
+
+
+@dataclass(frozen=True)
+class ReportUser:
+    name: str
+    arn: str
+    keys: tuple[ReportKey, ...]  # only slots holding a key; a user has at most two
+    password_enabled: bool
+    mfa_active: bool
+
+    @property
+    def access_keys(self) -> int:
+        return len(self.keys)
+
+    @property
+    def keys_last_used(self) -> datetime | None:
+        """The latest use of any of the user's keys (None: never used, or no key)."""
+        used = [key.last_used for key in self.keys if key.last_used is not None]
+        return max(used) if used else None
+
+
+@dataclass(frozen=True)
+class CredentialReport:
+    generated: datetime | None
+    users: dict[str, ReportUser]
+
+
+def _timestamp(text: str | None) -> datetime | None:
+    if text is None or text.strip() in _EMPTY:
+        return None
+    try:
+        return datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def _text(text: str | None) -> str | None:
+    return None if text is None or text.strip() in _EMPTY else text.strip()
+
+
+def _flag(text: str | None) -> bool:
+    return (text or "").strip().lower() == "true"
+
+
+def _key(row: dict[str, str], slot: int) -> ReportKey | None:
+    """A slot holds a key when it has a rotation date; an inactive key still has one."""
+    rotated = _timestamp(row.get(f"access_key_{slot}_last_rotated"))
+    if rotated is None:
+        return None
+    return ReportKey(
+        active=_flag(row.get(f"access_key_{slot}_active")),
+        last_rotated=rotated,
+        last_used=_timestamp(row.get(f"access_key_{slot}_last_used_date")),
+        last_used_service=_text(row.get(f"access_key_{slot}_last_used_service")),
+        last_used_region=_text(row.get(f"access_key_{slot}_last_used_region")),
+    )
+
+
+def parse_credential_report(content: bytes | str, generated: datetime | None = None) -> CredentialReport:
+    """The report's CSV (as `GetCredentialReport` returns it) by user name; the root row is left out.
+
+    Raises `S3CredError` (code "MalformedReport") when the text is not a credential report.
+    """
+    text = content.decode("utf-8-sig") if isinstance(content, bytes) else content
+    reader = csv.DictReader(io.StringIO(text))
+    if not reader.fieldnames or "user" not in reader.fieldnames:
+        raise S3CredError("The IAM credential report has no `user` column.", code="MalformedReport")
+    users: dict[str, ReportUser] = {}
+    for row in reader:
+        name = (row.get("user") or "").strip()
+        if not name or name == ROOT_ROW:
+            continue
+        keys = tuple(key for key in (_key(row, 1), _key(row, 2)) if key is not None)
+        users[name] = ReportUser(
+            name=name,
+            arn=(row.get("arn") or "").strip(),
+            keys=keys,
+            password_enabled=_flag(row.get("password_enabled")),
+            mfa_active=_flag(row.get("mfa_active")),
+        )
+    return CredentialReport(generated=generated, users=users)
+
+
+def _error_code(exc: Exception) -> str | None:
+    return getattr(exc, "response", {}).get("Error", {}).get("Code")
+
+
+def credential_report(
+    ctx: AwsContext,
+    wait_seconds: float = REPORT_WAIT_SECONDS,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+    is_cancelled: Callable[[], bool] = lambda: False,
+) -> CredentialReport:
+    """The account's credential report: read it, generating one first only when needed.
+
+    Raises typed errors: refused is `AccessDenied`; a report still being generated after
+    `wait_seconds` is an `S3CredError` with code "ReportInProgress"; stopped by
+    `is_cancelled` is `Cancelled`.
+    """
+    from s3cred_tui.core.errors import Cancelled
+
+    iam = ctx.iam
+    deadline = clock() + wait_seconds
+    pause = _FIRST_POLL_SECONDS
+    generated_once = False
+    while True:
+        try:
+            response = iam.get_credential_report()
+            return parse_credential_report(response.get("Content") or b"", response.get("GeneratedTime"))
+        except Exception as exc:
+            code = _error_code(exc)
+            if code in _MISSING and not generated_once:
+                try:
+                    iam.generate_credential_report()
+                except Exception as generate_exc:
+                    raise translate(generate_exc, "iam:GenerateCredentialReport") from None
+                generated_once = True
+                continue
+            if code not in _MISSING and code != _IN_PROGRESS:
+                raise translate(exc, "iam:GetCredentialReport") from None
+        # Being generated (or just asked for): wait, within bounds, and read again.
+        if clock() + pause > deadline:
+            raise S3CredError(
+                f"The IAM credential report is still being generated after {wait_seconds:.0f} s.",
+                code=_IN_PROGRESS,
+                operation="iam:GetCredentialReport",
+            )
+        if is_cancelled():
+            raise Cancelled("Reading the credential report was cancelled.", code="Cancelled")
+        sleep(pause)
+        pause = min(pause * 2, _LONGEST_POLL_SECONDS)

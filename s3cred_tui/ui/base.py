@@ -1,0 +1,84 @@
+"""What every screen, modal and widget of the app shares.
+
+- `AppContext`: typed access to the app (`s3cred_app`) and its AWS context (`aws`);
+  `s3cred_app_of(app)` for objects that are not widgets.
+- `ReportsWorkerFailures`: hands each worker's state change to the app's one error handler
+  (`S3CredApp.on_worker_state_changed`), with the error-modal title this node gives a worker.
+- `AwsScreen` and `AwsModalScreen`: the base of every screen and modal that reads the account.
+
+Textual posts `Worker.StateChanged` only to the node that started the worker (it does not
+bubble), so the forwarding has to live on every node that starts workers; the deciding (modal
+or not, which title, said once) lives in the app alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
+
+from textual.app import App
+from textual.dom import DOMNode
+from textual.screen import ModalScreen, Screen
+from textual.worker import Worker
+
+from s3cred_tui.core.session import AwsContext
+
+if TYPE_CHECKING:
+    # Typing only, and only here: the app module imports every screen, so a runtime import
+    # would be a circle. Other modules get the typed app through `AppContext` or `s3cred_app_of`.
+    from s3cred_tui.ui.app import S3CredApp
+
+    _Node = DOMNode
+else:
+    _Node = object
+
+ScreenResult = TypeVar("ScreenResult")
+
+
+def s3cred_app_of(app: App[Any]) -> S3CredApp:
+    """The running app, typed (for objects that are not widgets, such as a command provider)."""
+    return cast("S3CredApp", app)
+
+
+class AppContext(_Node):
+    """Typed access to the running app. Mix into any widget or screen."""
+
+    @property
+    def s3cred_app(self) -> S3CredApp:
+        return s3cred_app_of(self.app)
+
+    @property
+    def aws(self) -> AwsContext:
+        """The app's AWS context at this moment (a profile switch replaces it)."""
+        return self.s3cred_app.aws
+
+
+class ReportsWorkerFailures(_Node):
+    """Forward every worker state change of this node to the app's error handler.
+
+    `WORKER_ERROR_TITLES` names the error modal per worker group ("Could not build the plan");
+    a group without a title gets one from the kind of error ("Access denied") and the worker's
+    name in the message ("While listing IAM users: …"). Groups in `WORKER_FAILURES_SHOWN_HERE`
+    fail quietly as far as the app is concerned: this node shows the failure in place.
+    """
+
+    WORKER_ERROR_TITLES: ClassVar[Mapping[str, str]] = {}
+    WORKER_FAILURES_SHOWN_HERE: ClassVar[frozenset[str]] = frozenset()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        # A host app without the handler (a widget mounted on its own) simply shows nothing.
+        report = getattr(self.app, "on_worker_state_changed", None)
+        if report is not None:
+            report(event)
+        self.worker_state_changed(event.worker)
+
+    def worker_state_changed(self, worker: Worker) -> None:
+        """What this node itself does when one of its workers changes state; nothing by default."""
+
+
+class AwsScreen(AppContext, ReportsWorkerFailures, Screen[ScreenResult]):
+    """A full screen of the app."""
+
+
+class AwsModalScreen(AppContext, ReportsWorkerFailures, ModalScreen[ScreenResult]):
+    """A modal that reads the account (the pickers)."""

@@ -1,0 +1,286 @@
+"""How the account screen's two lists load: what is asked of AWS, when, and for which rows.
+
+No Textual here: the screen owns the threads (workers) and turns the callbacks below into
+messages; this module decides the scheduling, and is tested with fakes
+(tests/ui/test_loading.py).
+
+Every column comes from a few calls for the whole account, all started at once:
+
+- `list_buckets`: buckets in pages, each with its region where ListBuckets gives it
+  (`BucketRegion`, AWS's paged answer);
+- `list_users`: users in pages of 1,000 (6 round trips for 5,000 users, not 51);
+- `read_policy_counts`: every user's policy and group counts, a page of 1,000 users per
+  `get_account_authorization_details` call, alongside the user listing;
+- `read_key_report`: every user's keys from the IAM credential report (1-3 calls).
+
+Per-row lookups are the fallback, and only for rows on screen (`rows_to_look_up`, asked by
+the screen whenever what is visible or known changes; `look_up_buckets`/`look_up_users` run
+them): a bucket listed without a region; a user whose policies the one-pass read could not
+give (refused, or ended without that user) or whose keys the report could not give (refused,
+the user is newer than the report, or the report is still being generated one round trip
+after the first page of users arrived). Rows nobody scrolls to are never looked up one by
+one.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from itertools import islice
+from typing import Protocol, TypeVar
+
+from s3cred_tui.core import inventory
+from s3cred_tui.core.errors import S3CredError
+from s3cred_tui.core.inventory import (
+    BucketSummary,
+    CredentialReport,
+    PolicyCounts,
+    ReportUser,
+    UserCounts,
+    UserSummary,
+)
+from s3cred_tui.core.session import AwsContext
+
+# Rows are handed over in chunks this size, so a page of 1,000 reaches the table in a few
+# messages rather than one long block of the event loop.
+ROWS_PER_MESSAGE = 250
+# Whole-account answers (a report of 5,000 users) reach the table in messages this size.
+CELLS_PER_MESSAGE = 1000
+# Threads per per-row lookup. Every busy thread queues for the GIL ahead of the event loop
+# (a 5 ms slice each); a screenful of rows needs no more.
+LOOKUP_THREADS = 4
+# At most this many rows are handed to one per-row lookup.
+LOOKUP_BATCH = 50
+
+Row = TypeVar("Row")
+IsCancelled = Callable[[], bool]
+Regions = dict[str, str | S3CredError]
+Counts = dict[str, UserCounts | S3CredError]
+
+
+class AccountSource(Protocol):
+    """What a load reads: the account itself (`InventorySource`) or a fake in tests."""
+
+    def bucket_pages(self) -> Iterable[list[BucketSummary]]: ...
+
+    def user_pages(self) -> Iterable[list[UserSummary]]: ...
+
+    def policy_count_pages(self) -> Iterable[Mapping[str, PolicyCounts]]:
+        """Every user's policy and group counts, page by page; raises `S3CredError` when refused."""
+        ...
+
+    def key_report(self, is_cancelled: IsCancelled) -> CredentialReport:
+        """The credential report; raises `S3CredError` when refused or still being generated."""
+        ...
+
+    def bucket_regions(self, names: list[str]) -> Regions: ...
+
+    def user_counts(
+        self, names: list[str], policy_counts: Mapping[str, PolicyCounts], key_counts: Mapping[str, int]
+    ) -> Counts: ...
+
+
+class InventorySource:
+    """The account, through `core.inventory`.
+
+    The functions are looked up on the module at each call, so tests that stand in for one
+    (`monkeypatch.setattr(inventory, "iter_user_pages", …)`) reach the running screen too.
+    """
+
+    def __init__(self, aws: AwsContext) -> None:
+        self.aws = aws
+
+    def bucket_pages(self) -> Iterable[list[BucketSummary]]:
+        return inventory.iter_bucket_pages(self.aws)
+
+    def user_pages(self) -> Iterable[list[UserSummary]]:
+        return inventory.iter_user_pages(self.aws, page_size=inventory.IAM_MAX_PAGE)
+
+    def policy_count_pages(self) -> Iterable[Mapping[str, PolicyCounts]]:
+        return inventory.iter_user_policy_counts(self.aws, page_size=inventory.IAM_MAX_PAGE)
+
+    def key_report(self, is_cancelled: IsCancelled) -> CredentialReport:
+        return inventory.credential_report(self.aws, is_cancelled=is_cancelled)
+
+    def bucket_regions(self, names: list[str]) -> Regions:
+        return inventory.bucket_regions(self.aws, names, max_workers=LOOKUP_THREADS)
+
+    def user_counts(
+        self, names: list[str], policy_counts: Mapping[str, PolicyCounts], key_counts: Mapping[str, int]
+    ) -> Counts:
+        known = {}
+        if policy_counts:
+            known["policy_counts"] = dict(policy_counts)
+        if key_counts:
+            known["key_counts"] = dict(key_counts)
+        return inventory.user_counts(self.aws, names, max_workers=LOOKUP_THREADS, **known)
+
+
+def batches(items: list[Row], size: int) -> Iterator[list[Row]]:
+    iterator = iter(items)
+    while batch := list(islice(iterator, size)):
+        yield batch
+
+
+class _Source:
+    """One whole-account read (policy counts or the key report): running, then ended."""
+
+    def __init__(self) -> None:
+        self.ended = False
+        self.failed = False
+
+
+class AccountLoad:
+    """One load (or reload) of the account's buckets and users; a refresh starts a new one.
+
+    The listing and whole-account methods each run on a thread of their own and return when
+    their work is done, it failed, or `is_cancelled()` says stop. Callbacks are called on
+    that thread; they must only hand data over (post a message). `rows_to_look_up` is
+    called on the event loop; the lookups it hands out run on threads too. One lock keeps
+    what is known consistent between them.
+    """
+
+    def __init__(self, source: AccountSource, clock: Callable[[], float] = time.monotonic) -> None:
+        self.source = source
+        self._clock = clock
+        self._lock = threading.Lock()
+        # Buckets listed without a region, and every user listed.
+        self._regionless: dict[str, None] = {}
+        self._users: dict[str, None] = {}
+        # What the whole-account reads gave, by user name.
+        self._policies: dict[str, PolicyCounts] = {}
+        self._keys: dict[str, int] = {}
+        self._policy_read = _Source()
+        self._key_read = _Source()
+        # When the report counts as late, so rows on screen are looked up one by one meanwhile:
+        # one round trip (as long as the first page of users took) after that page arrived.
+        self._key_report_late_at: float | None = None
+        # Names already handed to a per-row lookup ("buckets" or "users").
+        self._handed_out: dict[str, set[str]] = {"buckets": set(), "users": set()}
+
+    # -- the listings ------------------------------------------------------------------------
+
+    def list_buckets(
+        self, on_rows: Callable[[list[BucketSummary]], None], on_end: Callable[[], None], is_cancelled: IsCancelled
+    ) -> None:
+        """Page through the buckets; `on_end()` once the last page is handed over (not when stopped)."""
+
+        def note(chunk: list[BucketSummary]) -> None:
+            with self._lock:
+                self._regionless.update(dict.fromkeys(b.name for b in chunk if not b.region))
+
+        self._list(self.source.bucket_pages, note, on_rows, on_end, is_cancelled)
+
+    def list_users(
+        self, on_rows: Callable[[list[UserSummary]], None], on_end: Callable[[], None], is_cancelled: IsCancelled
+    ) -> None:
+        """Page through the users; `on_end()` once the last page is handed over (not when stopped)."""
+
+        def note(chunk: list[UserSummary]) -> None:
+            with self._lock:
+                self._users.update(dict.fromkeys(u.name for u in chunk))
+
+        asked = self._clock()
+
+        def note_first_page(page: list[UserSummary]) -> None:
+            arrived = self._clock()
+            with self._lock:
+                if self._key_report_late_at is None:
+                    self._key_report_late_at = arrived + (arrived - asked)
+
+        self._list(self.source.user_pages, note, on_rows, on_end, is_cancelled, on_first_page=note_first_page)
+
+    def _list(
+        self,
+        pages: Callable[[], Iterable[list[Row]]],
+        note: Callable[[list[Row]], None],
+        on_rows: Callable[[list[Row]], None],
+        on_end: Callable[[], None],
+        is_cancelled: IsCancelled,
+        on_first_page: Callable[[list[Row]], None] | None = None,
+    ) -> None:
+        first = True
+        for page in pages():
+            if first and on_first_page is not None:
+                on_first_page(page)
+            first = False
+            for chunk in batches(page, ROWS_PER_MESSAGE):
+                if is_cancelled():
+                    return
+                note(chunk)
+                on_rows(chunk)
+        on_end()
+
+    # -- whole-account reads ---------------------------------------------------------------
+
+    def read_policy_counts(self, on_policies: Callable[[dict[str, PolicyCounts]], None], is_cancelled: IsCancelled) -> None:
+        """Every user's policy and group counts, page by page. A refusal is not an error here:
+        rows on screen are then counted one by one."""
+        try:
+            for page in self.source.policy_count_pages():
+                if is_cancelled():
+                    return
+                with self._lock:
+                    self._policies.update(page)
+                for chunk in batches(list(page.items()), CELLS_PER_MESSAGE):
+                    on_policies(dict(chunk))
+        except S3CredError:
+            self._policy_read.failed = True
+        finally:
+            self._policy_read.ended = True
+
+    def read_key_report(self, on_keys: Callable[[dict[str, ReportUser]], None], is_cancelled: IsCancelled) -> None:
+        """Every user's keys from the credential report. Refused or too slow is not an error
+        here: rows on screen then have their keys listed one by one."""
+        try:
+            report = self.source.key_report(is_cancelled)
+            if is_cancelled():
+                return
+            with self._lock:
+                self._keys.update({name: user.access_keys for name, user in report.users.items()})
+            users = list(report.users.values())
+            for chunk in batches(users, CELLS_PER_MESSAGE):
+                on_keys({user.name: user for user in chunk})
+        except S3CredError:
+            self._key_read.failed = True
+        finally:
+            self._key_read.ended = True
+
+    # -- per-row lookups, for rows on screen --------------------------------------------------
+
+    def rows_to_look_up(self, table: str, visible: Iterable[str]) -> list[str]:
+        """Rows on screen (`visible`, of "buckets" or "users") that only a per-row lookup can
+        fill now, at most `LOOKUP_BATCH`; they are handed out once (marked as asked for)."""
+        wanted = self._bucket_wanted if table == "buckets" else self._user_wanted
+        handed = self._handed_out[table]
+        with self._lock:
+            names = [name for name in dict.fromkeys(visible) if name not in handed and wanted(name)][:LOOKUP_BATCH]
+            handed.update(names)
+        return names
+
+    def _bucket_wanted(self, name: str) -> bool:
+        return name in self._regionless
+
+    def _user_wanted(self, name: str) -> bool:
+        if name not in self._users:
+            return False
+        policies = "known" if name in self._policies else ("given up" if self._policy_read.ended else "coming")
+        keys = "known" if name in self._keys else ("given up" if self._key_report_given_up() else "coming")
+        # Wait for what is still coming; a lookup fetches only what was given up.
+        return "coming" not in (policies, keys) and "given up" in (policies, keys)
+
+    def _key_report_given_up(self) -> bool:
+        if self._key_read.ended:
+            return True
+        late_at = self._key_report_late_at
+        return late_at is not None and self._clock() >= late_at
+
+    def look_up_buckets(self, names: list[str], on_regions: Callable[[Regions], None]) -> None:
+        on_regions(self.source.bucket_regions(names))
+
+    def look_up_users(self, names: list[str], on_counts: Callable[[Counts], None]) -> None:
+        with self._lock:
+            policies = {name: self._policies[name] for name in names if name in self._policies}
+            keys = {name: self._keys[name] for name in names if name in self._keys}
+        on_counts(self.source.user_counts(names, policy_counts=policies, key_counts=keys))
