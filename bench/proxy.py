@@ -108,6 +108,7 @@ class LatencyProxy:
         self.upstream_port = parsed.port or 80
         self.delay = delay
         self.requests = 0
+        self.connections = 0  # accepted from clients
         self._server: asyncio.base_events.Server | None = None
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
@@ -122,6 +123,7 @@ class LatencyProxy:
 
     async def _serve(self, client_reader: asyncio.StreamReader, client_writer: asyncio.StreamWriter) -> None:
         upstream: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
+        self.connections += 1
         try:
             while True:
                 request = await read_request(client_reader)

@@ -99,8 +99,33 @@ def cmd_policy(ctx: AwsContext | None, args: argparse.Namespace) -> int:
             f"{policies.MANAGED_POLICY_LIMIT:,}."
         )
     _warn_about_prefix(args.prefix or "")
+    _refuse_paid_checks_alone(args)
     print(policies.policy_json(document), file=stdout())
+    if args.aws_checks:
+        from s3cred_tui.core.aws_checks import subject_for_request
+        from s3cred_tui.core.validation import normalise_prefix
+
+        prefix = "" if args.policy_file else normalise_prefix(args.prefix or "", _prefix_mode(args))
+        assert ctx is not None  # `main` gives --aws-checks an account
+        report = _aws_checks(ctx, subject_for_request(document, request.buckets, _access(args), prefix), args)
+        for line in report.lines():
+            progress(line)
     return EXIT_OK
+
+
+def _refuse_paid_checks_alone(args: argparse.Namespace) -> None:
+    if getattr(args, "aws_paid_checks", False) and not args.aws_checks:
+        raise UsageError("--aws-paid-checks adds charged checks to --aws-checks; give both")
+
+
+def _aws_checks(ctx: AwsContext, subject: Any, args: argparse.Namespace) -> Any:
+    """AWS's second opinion on `subject` (never raises for AWS's sake; see core/aws_checks.py)."""
+    from s3cred_tui.core.aws_checks import paid_cost_text, proofs_for, run_aws_checks
+
+    paid = bool(getattr(args, "aws_paid_checks", False))
+    if paid:
+        progress(f"Running Access Analyzer's charged checks: {paid_cost_text(len(proofs_for(subject)))}.")
+    return run_aws_checks(ctx, subject, paid=paid)
 
 
 def _warn_about_prefix(prefix: str) -> None:
@@ -276,6 +301,9 @@ def _check_output_options(args: argparse.Namespace) -> None:
     cannot be printed is a secret lost."""
     if args.json and not args.dry_run:
         raise UsageError("--json shows the plan of a --dry-run; for credentials as JSON use --format json")
+    if args.aws_checks and not args.dry_run:
+        raise UsageError("--aws-checks asks AWS about the plan of a --dry-run; add --dry-run")
+    _refuse_paid_checks_alone(args)
     if args.probe:
         if args.dry_run:
             raise UsageError("--probe tests the credentials that --dry-run does not create")
@@ -316,10 +344,20 @@ def cmd_create(ctx: AwsContext, args: argparse.Namespace) -> int:
     plan = build_plan(ctx, request)
     _warn_about_prefix(request.prefix)
     if args.dry_run:
+        report = None
+        if args.aws_checks and plan.policy is not None:
+            from s3cred_tui.core.aws_checks import subject_for_plan
+
+            report = _aws_checks(ctx, subject_for_plan(plan), args)
         if args.json:
-            print(to_json(plan.to_dict(), indent=2), file=stdout())
+            document = plan.to_dict()
+            if report is not None:
+                document["aws_checks"] = report.to_dict()
+            print(to_json(document, indent=2), file=stdout())
         else:
             print(plan.describe(), file=stdout())
+            for line in report.lines() if report is not None else ():
+                progress(line)
         if not plan.ok:
             report_error("this plan cannot run: " + "; ".join(str(b) for b in plan.blockers))
             return EXIT_FAILED

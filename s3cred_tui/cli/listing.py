@@ -64,11 +64,13 @@ OBJECT_FIELDS = ("Key", "LastModified", "ETag", "Size", "StorageClass")
 
 def cmd_list_bucket(ctx: AwsContext, args: argparse.Namespace) -> int:
     from s3cred_tui.core.inventory import iter_object_records
-    from s3cred_tui.core.validation import check_utf8, validate_bucket_name
+    from s3cred_tui.core.request import PrefixMode
+    from s3cred_tui.core.validation import normalise_prefix, validate_bucket_name
 
     bucket = validate_bucket_name(args.bucket)
-    # Any text an object key can start with, but it must be UTF-8 to be sent.
-    prefix = check_utf8(args.prefix or "", "prefix", "prefix")
+    # The same prefix as `policy` and `create` would grant: `reports` means `reports/`, never
+    # `reports-private/`; its characters are taken literally.
+    prefix = normalise_prefix(args.prefix or "", PrefixMode.LITERAL)
     pages = iter_object_records(ctx, bucket, prefix, page_size=args.page_size or 1000)
     return stream(args, pages, OBJECT_FIELDS)
 

@@ -105,6 +105,26 @@ def _policy_options(parser: argparse.ArgumentParser, *, custom: bool) -> None:
     parser.add_argument("--statement", action="append", metavar="JSON", help="an extra policy statement as JSON")
 
 
+def _aws_check_options(parser: argparse.ArgumentParser, *, paid: bool) -> None:
+    """`--aws-checks` (free: IAM's policy simulator and Access Analyzer's ValidatePolicy) and, where a
+    level can be proven, `--aws-paid-checks` (Access Analyzer's charged checks, with their cost)."""
+    from s3cred_tui.core.aws_checks import PAID_CHECK_PRICE_USD
+
+    parser.add_argument(
+        "--aws-checks",
+        action="store_true",
+        help="also ask AWS (free): IAM's policy simulator beside the offline evaluator, request by request, and "
+        "Access Analyzer's ValidatePolicy findings; never changes the exit status",
+    )
+    if paid:
+        parser.add_argument(
+            "--aws-paid-checks",
+            action="store_true",
+            help=f"with --aws-checks: also prove the level with Access Analyzer's CheckAccessNotGranted / "
+            f"CheckNoNewAccess, which AWS charges per call (one call, about ${PAID_CHECK_PRICE_USD:.3f})",
+        )
+
+
 def _port(text: str) -> int:
     try:
         value = int(text)
@@ -156,6 +176,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub = command("policy", cmd_policy, "Print the policy that `create` would use (with --policy: check it first)")
     _policy_options(sub, custom=True)
+    _aws_check_options(sub, paid=True)
 
     sub = command("create", cmd_create, "Create credentials for one or more buckets")
     _policy_options(sub, custom=True)
@@ -179,6 +200,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub.add_argument("--dry-run", action="store_true", help="print the plan and change nothing")
     sub.add_argument("--json", action="store_true", help="with --dry-run: the plan as JSON")
+    _aws_check_options(sub, paid=True)
     sub.add_argument("--format", choices=list(FORMATS), default="json", help="how to print the credentials")
     sub.add_argument("--ini-profile", metavar="NAME", help="profile name for --format ini (default: default)")
     sub.add_argument(
@@ -283,6 +305,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="the account that owns the resource; if it is not the caller's, both sides must allow (cross-account)",
     )
     sub.add_argument("--json", action="store_true", help="print the decision as JSON")
+    _aws_check_options(sub, paid=False)
 
     sub = command(
         "demo-server",

@@ -178,8 +178,22 @@ def cmd_simulate(ctx: AwsContext | None, args: argparse.Namespace) -> int:
     except PolicyError as exc:
         # A policy the evaluator cannot read is bad input, like a malformed argument (exit 2).
         raise ValidationError("policy", exc.message) from None
+    report = None
+    if getattr(args, "aws_checks", False):
+        from s3cred_tui.core.aws_checks import check_request_with_aws
+
+        assert ctx is not None  # `main` gives --aws-checks an account
+        report = check_request_with_aws(
+            ctx, request, identity, boundary=boundary, session_policy=session, resource_policy=resource,
+            resource_account=resource_account,
+        )
     if args.json:
-        print(to_json(decision_record(decision, request), indent=2), file=stdout())
+        record = decision_record(decision, request)
+        if report is not None:
+            record["aws_checks"] = report.to_dict()
+        print(to_json(record, indent=2), file=stdout())
     else:
         print(_decision_text(decision), file=stdout())
+        for line in report.lines() if report is not None else ():
+            progress(line)
     return EXIT_OK if decision.allowed else EXIT_DENIED

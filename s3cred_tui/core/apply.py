@@ -32,7 +32,7 @@ Public API:
 - `StepKind(action, do, takes_back=None, intent=None, done_message=..., sends_access_policy=False)`
   with `.undo(ctx, step, made) -> UndoOutcome` and `.undo_title(step, made)`; the kinds
   (`CREATE_BUCKET`, `TAG_BUCKET`, `CREATE_USER`, `PUT_USER_POLICY`, `CREATE_ACCESS_KEY`,
-  `WAIT_FOR_NEW_KEY`, `CREATE_ROLE`, `ATTACH_ROLE_POLICY`, `UPDATE_TRUST_POLICY`, `UPDATE_ROLE`,
+  `WAIT_FOR_NEW_KEY`, `CREATE_ROLE`, `ATTACH_ROLE_POLICY`, `UPDATE_ROLE`,
   `ASSUME_ROLE`, `GET_FEDERATION_TOKEN`) and `STEP_KINDS` (by action)
 - `ApplyStatus` (a `str` enum: running, done, failed, waiting, cancelled, rolling-back, undone,
   undo-failed); `ApplyEvent(index, title, status, message)`
@@ -129,7 +129,8 @@ EventSink = Callable[[ApplyEvent], None] | None
 Emit = Callable[..., None]
 
 
-def _emitter(on_event: EventSink) -> Emit:
+def event_emitter(on_event: EventSink) -> Emit:
+    """An `emit(index, title, status, message)` that forwards to `on_event`, shared by apply and deletion."""
     def emit(index: int, title: str, status: ApplyStatus, message: str = "") -> None:
         if on_event is None:
             return
@@ -463,12 +464,6 @@ def _attach_role_policy(run: StepRun, step: Step) -> Made:
     return {}
 
 
-def _update_trust_policy(run: StepRun, step: Step) -> Made | None:
-    run.ctx.iam.update_assume_role_policy(PolicyDocument=_compact(step.policy), **step.params)
-    run.role_changed = True
-    return {} if (step.restore or {}).get("PolicyDocument") else None
-
-
 def _update_role(run: StepRun, step: Step) -> Made | None:
     run.ctx.iam.update_role(**step.params)
     run.role_changed = True
@@ -566,19 +561,6 @@ ATTACH_ROLE_POLICY = StepKind(
         f"Detach {step.params['PolicyArn'].rsplit('/', 1)[-1]} from role {step.params['RoleName']}",
     ),
 )
-UPDATE_TRUST_POLICY = StepKind(
-    "iam:UpdateAssumeRolePolicy",
-    _update_trust_policy,
-    takes_back=lambda step, made: (
-        UndoCall(
-            "iam:UpdateAssumeRolePolicy",
-            {"RoleName": step.params["RoleName"], "PolicyDocument": _compact(step.restore["PolicyDocument"])},
-            f"Restore the trust policy of role {step.params['RoleName']}",
-        )
-        if (step.restore or {}).get("PolicyDocument")
-        else None
-    ),
-)
 UPDATE_ROLE = StepKind(
     "iam:UpdateRole",
     _update_role,
@@ -606,7 +588,6 @@ STEP_KINDS: dict[str, StepKind] = {
         WAIT_FOR_NEW_KEY,
         CREATE_ROLE,
         ATTACH_ROLE_POLICY,
-        UPDATE_TRUST_POLICY,
         UPDATE_ROLE,
         ASSUME_ROLE,
         GET_FEDERATION_TOKEN,
@@ -637,7 +618,6 @@ _UNDO_RESOURCES = {
     "iam:DeleteAccessKey": ("access-key", "UserName"),
     "iam:DeleteRole": ("role", "RoleName"),
     "iam:DetachRolePolicy": ("role-policy", "RoleName"),
-    "iam:UpdateAssumeRolePolicy": ("role-trust", "RoleName"),
     "iam:UpdateRole": ("role-session", "RoleName"),
 }
 
@@ -723,7 +703,7 @@ def apply_plan(
         raise PlanBlocked(
             "This plan cannot be applied: " + " ".join(plan.blockers), code="PlanBlocked"
         )
-    emit = _emitter(on_event)
+    emit = event_emitter(on_event)
     run = StepRun(ctx, emit, is_cancelled, sleep, wait_budget_seconds)
     book = _Book(ctx, plan, run, journal)
     result = ApplyResult(ok=False)

@@ -15,19 +15,17 @@ Public API:
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from botocore.parsers import ResponseParserError
 
+from s3cred_tui.core.apply import EventSink, event_emitter
 from s3cred_tui.core.errors import Cancelled, NotFound, S3CredError, translate
 
 if TYPE_CHECKING:
     from s3cred_tui.core.session import AwsContext
-
-log = logging.getLogger(__name__)
 
 # Error codes meaning "this endpoint has no such API": nothing of that kind can exist there.
 _UNSUPPORTED_CODES = frozenset({"NotImplemented", "InvalidAction", "UnknownOperationException", "NotImplementedError"})
@@ -84,9 +82,6 @@ class PartialDeletion(S3CredError):
     def __init__(self, result: DeletionResult):
         super().__init__(result.summary(), code=result.error.code if result.error else "Cancelled")
         self.result = result
-
-
-EventSink = Callable[[Any], None] | None
 
 
 def _unsupported(exc: BaseException) -> bool:
@@ -178,16 +173,7 @@ def run_user_deletion(
     is_cancelled: Callable[[], bool] = lambda: False,
 ) -> DeletionResult:
     """Remove what `deletion` lists, in order; stop at the first failure or a cancel, and say what remains."""
-    # ApplyEvent is shared with apply so the UI shows both with one widget.
-    from s3cred_tui.core.apply import ApplyEvent
-
-    def emit(index: int, title: str, status: str, message: str = "") -> None:
-        if on_event is None:
-            return
-        try:
-            on_event(ApplyEvent(index, title, status, message))
-        except Exception:  # a broken listener must not stop a deletion half-way
-            log.exception("deletion event listener failed")
+    emit = event_emitter(on_event)  # the apply events, so the UI shows both with one widget
 
     result = DeletionResult(deletion.user_name)
     for index, removal in enumerate(deletion.removals):

@@ -399,7 +399,6 @@ _IAM_UNDO = {
     "iam:DeleteAccessKey": "delete_access_key",
     "iam:DeleteRole": "delete_role",
     "iam:DetachRolePolicy": "detach_role_policy",
-    "iam:UpdateAssumeRolePolicy": "update_assume_role_policy",
     "iam:UpdateRole": "update_role",
 }
 

@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import urllib.parse
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
@@ -70,7 +69,7 @@ from s3cred_tui.core.errors import (
     NotFound,
     translate,
 )
-from s3cred_tui.core.inventory import Identity, region_from_location, whoami
+from s3cred_tui.core.inventory import Identity, decode_policy_document, region_from_location, whoami
 from s3cred_tui.core.policy_checks import PolicyReview, check_custom_policy
 from s3cred_tui.core.request import AccessLevel, CredentialKind, CredentialRequest
 from s3cred_tui.core.tags import CREATED_BY_TAG, is_ours
@@ -206,7 +205,11 @@ class Plan:
             lines.append("Steps:")
             for number, step in enumerate(self.steps, 1):
                 lines.append(f"  {number}. {step.title}")
-                lines.append(f"     {step.action}({_format_params(step.params)})")
+                if step.kind is WAIT_FOR_NEW_KEY:
+                    # Its params say whose key to wait for; the call itself sends none.
+                    lines.append(f"     {step.action}()  (signed with the new key)")
+                else:
+                    lines.append(f"     {step.action}({_format_params(step.params)})")
                 if step.policy is not None:
                     lines.append("     Policy:")
                     lines.extend("       " + text for text in policies.policy_json(step.policy).splitlines())
@@ -454,12 +457,6 @@ def _plan_permanent(ctx: AwsContext, req: CredentialRequest, identity: Identity 
 # Assume role
 
 
-def _decode(document: Any) -> dict:
-    if isinstance(document, dict):
-        return document
-    return json.loads(urllib.parse.unquote(document))
-
-
 def _plan_assume_role(ctx: AwsContext, req: CredentialRequest, identity: Identity, plan: Plan) -> None:
     duration = int(req.duration_seconds or DEFAULT_MAX_SESSION_SECONDS)
     if identity.principal_type == "root":
@@ -536,7 +533,7 @@ def _plan_assume_role(ctx: AwsContext, req: CredentialRequest, identity: Identit
             inline = iam.list_role_policies(RoleName=role_name).get("PolicyNames", [])
         except Exception as exc:
             raise translate(exc, "iam:ListAttachedRolePolicies") from None
-        current_trust = _decode(role.get("AssumeRolePolicyDocument") or {})
+        current_trust = decode_policy_document(role.get("AssumeRolePolicyDocument") or {})
         trust_check = assess_trust(current_trust, identity.principal_arn, identity.account)
         has_policy = managed_arn in attached
         max_session = int(role.get("MaxSessionDuration") or DEFAULT_MAX_SESSION_SECONDS)

@@ -2,7 +2,8 @@
 
 The expected answer of every request comes from the access level and prefix the person asked
 for, never from the policy, so a policy that grants more than was asked for shows up as a
-mismatch. Probes leave data as it was: reads are HEAD requests on keys looked up with the
+mismatch; or, given `expect` (a key whose policies are known: the user screen's probe), from
+those policies through the evaluator, asked about the exact request made. Probes leave data as it was: reads are HEAD requests on keys looked up with the
 caller's own identity; writes go to a unique temporary key, only where the level allows writing
 (or where the probe expects a refusal), and anything that was written is deleted straight away.
 
@@ -10,7 +11,8 @@ Public API:
 - `probe_cases(buckets, access, prefix) -> list[ProbeCase]`
 - `ProbeResult`, `ProbeReport` (`.tally -> ProbeTally`: agree/differ/unclear and Condition-decided counts)
 - `allowed_word(allowed) -> str` (allowed / denied / unclear)
-- `run_probe(caller, credentials, buckets, access, prefix, on_result=None, ...) -> ProbeReport`
+- `run_probe(caller, credentials, buckets, access, prefix, on_result=None, expect=None, ...) -> ProbeReport`
+- `Expectation`: `(action, resource ARN, request context) -> allowed`, what `expect` is
 - `wait_until_usable(ctx, ...) -> float` (seconds waited for a new key to be accepted)
 """
 
@@ -18,8 +20,8 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import botocore.exceptions
@@ -35,6 +37,10 @@ _DENIED_CODES = {"AccessDenied", "403", "Forbidden", "AllAccessDisabled"}
 _ABSENT_CODES = {"NoSuchKey", "404", "NotFound"}
 
 PROBE_KEY_NAME = ".s3cred-probe-{token}"
+
+# Whether a request (action, resource ARN, request context such as s3:prefix) should be allowed:
+# the expected answer of a probe row when it comes from known policies rather than an access level.
+Expectation = Callable[[str, str, Mapping[str, str]], bool]
 
 
 @dataclass(frozen=True)
@@ -266,10 +272,13 @@ def run_probe(
     timeout: float = 30.0,
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
+    expect: Expectation | None = None,
 ) -> ProbeReport:
     """Run the matrix with `credentials`; `caller` (the person's own identity) finds keys and cleans up.
 
     `other_bucket` is a bucket the key must not reach: AUTO picks one of the account's, None skips it.
+    `expect`, when given, decides each row's expected answer from the exact request made (the key
+    read outside the prefix is only known once found) instead of from `access`.
     """
     if other_bucket == AUTO:
         other_bucket = pick_other_bucket(caller, buckets)
@@ -289,7 +298,7 @@ def run_probe(
         for case in probe_cases(buckets, access, prefix, other_bucket):
             if is_cancelled():
                 break
-            result = _run_case(caller, s3, case, written, deadline, sleep, clock)
+            result = _run_case(caller, s3, case, written, deadline, sleep, clock, expect)
             report.results.append(result)
             if on_result:
                 on_result(result)
@@ -302,10 +311,21 @@ def run_probe(
     return report
 
 
-def _run_case(caller, s3, case: ProbeCase, written: list[tuple[str, str]], deadline, sleep, clock) -> ProbeResult:
+def _expected(case: ProbeCase, expect: Expectation | None, action: str, resource: str, context=None) -> ProbeCase:
+    """The case with its expected answer from `expect` for this exact request (unchanged without one)."""
+    if expect is None:
+        return case
+    return replace(case, expected_allowed=expect(action, resource, dict(context or {})))
+
+
+def _run_case(
+    caller, s3, case: ProbeCase, written: list[tuple[str, str]], deadline, sleep, clock, expect: Expectation | None = None
+) -> ProbeResult:
     bucket, target = case.bucket, case.target
+    bucket_arn = f"arn:aws:s3:::{bucket}"
     try:
         if case.check == "list":
+            case = _expected(case, expect, "s3:ListBucket", bucket_arn, {"s3:prefix": target})
             allowed, detail, _ = _observe(
                 lambda: s3.list_objects_v2(Bucket=bucket, Prefix=target, Delimiter="/", MaxKeys=1),
                 deadline, sleep, clock, absent_means_allowed=False,
@@ -324,6 +344,7 @@ def _run_case(caller, s3, case: ProbeCase, written: list[tuple[str, str]], deadl
             if key is None:
                 # A missing key answers 404 only to a caller allowed to read it; AccessDenied otherwise.
                 key = target + PROBE_KEY_NAME.format(token=uuid.uuid4().hex[:12]) + "-absent"
+            case = _expected(case, expect, "s3:GetObject", f"{bucket_arn}/{key}")
             allowed, detail, _ = _observe(
                 lambda: s3.head_object(Bucket=bucket, Key=key), deadline, sleep, clock, absent_means_allowed=True
             )
@@ -332,6 +353,7 @@ def _run_case(caller, s3, case: ProbeCase, written: list[tuple[str, str]], deadl
                 allowed = None
             return ProbeResult(case, allowed, f"{detail} · HEAD {key}")
         if case.check == "write":
+            case = _expected(case, expect, "s3:PutObject", f"{bucket_arn}/{target}")
             allowed, detail, _ = _observe(
                 lambda: s3.put_object(Bucket=bucket, Key=target, Body=b"s3cred-tui probe; safe to delete\n"),
                 deadline, sleep, clock, absent_means_allowed=False,
@@ -341,6 +363,7 @@ def _run_case(caller, s3, case: ProbeCase, written: list[tuple[str, str]], deadl
             return ProbeResult(case, allowed, f"{detail} · PUT {target}")
         if case.check == "delete":
             # Deleting a key that does not exist answers 204 when allowed: nothing real is touched.
+            case = _expected(case, expect, "s3:DeleteObject", f"{bucket_arn}/{target}")
             allowed, detail, _ = _observe(
                 lambda: s3.delete_object(Bucket=bucket, Key=target), deadline, sleep, clock, absent_means_allowed=True
             )

@@ -5,6 +5,9 @@
 - `expected_access(policies, bucket, prefix, boundary=…, principal_arn=…)`: the access level
   the policies give there, for the live probe to compare against.
 - `probe_expectation(...)`: both at once, as "Probe a key…" needs them.
+- `policy_expectation(policies, boundary=…, principal_arn=…)`: the probe's expected answer for
+  each exact request, from the user's real policies through the evaluator (an access level is
+  only a summary: PutObject + ListBucket is neither "read only" nor "write only").
 """
 
 from __future__ import annotations
@@ -12,12 +15,15 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from s3cred_tui.core.errors import S3CredError
 from s3cred_tui.core.inventory import document_references_bucket
 from s3cred_tui.core.request import AccessLevel
-from s3cred_tui.core.simulate import s3_capabilities
+from s3cred_tui.core.simulate import RequestContext, evaluate, s3_capabilities
+
+if TYPE_CHECKING:  # the probe talks to AWS; this module stays pure
+    from s3cred_tui.core.probe import Expectation
 
 S3_ARN = re.compile(r"^arn:aws[\w-]*:s3:::([^/]+)(?:/(.*))?$")
 WILDCARDS = ("*", "?", "${")
@@ -117,3 +123,26 @@ def probe_expectation(
     bucket, prefix = suggested_target((document for _, document in policies), known_buckets)
     access = expected_access(policies, bucket, prefix, boundary=boundary, principal_arn=principal_arn)
     return ProbeExpectation(bucket, prefix, access)
+
+
+def policy_expectation(
+    policies: Iterable[NamedPolicy],
+    *,
+    boundary: NamedPolicy | None = None,
+    principal_arn: str | None = None,
+) -> Expectation:
+    """Would these policies (capped by `boundary`) allow a request? For the probe's expected column.
+
+    A policy the evaluator cannot read allows nothing here, so anything the key does get
+    through shows up as a difference.
+    """
+    policies = list(policies)
+
+    def expect(action: str, resource: str, context: Mapping[str, str]) -> bool:
+        request = RequestContext(action, resource, dict(context), principal_arn)
+        try:
+            return evaluate(request, policies, boundary=boundary).allowed
+        except S3CredError:
+            return False
+
+    return expect

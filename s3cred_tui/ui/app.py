@@ -31,6 +31,7 @@ from s3cred_tui.core.credentials import Credentials
 from s3cred_tui.core.inventory import Identity, whoami
 from s3cred_tui.core.journal import UnfinishedRun, unfinished_runs
 from s3cred_tui.core.plan import Plan
+from s3cred_tui.core.probe import Expectation
 from s3cred_tui.core.request import AccessLevel, CredentialRequest
 from s3cred_tui.core.session import AwsContext, SessionConfig
 from s3cred_tui.ui.base import ReportsWorkerFailures
@@ -107,6 +108,8 @@ class S3CredApp(App[None]):
     ]
 
     identity: reactive[Identity | None] = reactive(None, init=False)
+    # Why whoami failed, shown in the identity bar until it answers (`ensure_identity` asks again).
+    identity_problem: reactive[str | None] = reactive(None, init=False)
 
     def __init__(self, config: SessionConfig, *, read_only: bool = False, demo_note: str | None = None) -> None:
         super().__init__()
@@ -189,7 +192,17 @@ class S3CredApp(App[None]):
             self.post_message(IdentityLoaded(identity))
 
     def on_identity_loaded(self, message: IdentityLoaded) -> None:
+        self.identity_problem = None
         self.identity = message.identity
+
+    def ensure_identity(self) -> None:
+        """Ask whoami again unless it has answered or is asking (a refresh after it failed retries)."""
+        if self.identity is not None:
+            return
+        if any(w.group == "identity" and w.state in (WorkerState.PENDING, WorkerState.RUNNING) for w in self.workers):
+            return
+        self.identity_problem = None
+        self.load_identity()
 
     # -- the one error path ------------------------------------------------------------------
 
@@ -212,6 +225,8 @@ class S3CredApp(App[None]):
         error = errors.translate(worker.error) if worker.error is not None else None
         if error is None or isinstance(error, errors.Cancelled):
             return
+        if worker.group == "identity" and worker.node is self:
+            self.identity_problem = error.message
         if title is not None:
             # The title already says what failed; the message is the reason alone.
             self.show_error(error, title=title)
@@ -270,9 +285,22 @@ class S3CredApp(App[None]):
         prefix: str = "",
         *,
         secret: str | None = None,
+        expect: Expectation | None = None,
+        expected_from: str = "",
     ) -> AwaitMount:
-        """The live probe, prefilled; await it to act on the mounted screen."""
-        screen = ProbeScreen(access_key_id=access_key_id, buckets=buckets, access=access, prefix=prefix, secret=secret)
+        """The live probe, prefilled; await it to act on the mounted screen.
+
+        `expect` (with `expected_from`, e.g. "alice's policies") makes the expected column come
+        from known policies instead of an access level."""
+        screen = ProbeScreen(
+            access_key_id=access_key_id,
+            buckets=buckets,
+            access=access,
+            prefix=prefix,
+            secret=secret,
+            expect=expect,
+            expected_from=expected_from,
+        )
         # Without wait_for_dismiss, push_screen returns the AwaitMount (never the Future).
         return cast(AwaitMount, self.push_screen(screen))
 
@@ -304,6 +332,16 @@ class S3CredApp(App[None]):
 
         # Scheduled: a screen cannot await its own removal.
         self.call_later(pop_flow)
+
+    def account_changed(self) -> None:
+        """The app changed the account (credentials created, a bucket, a key, a user): every list
+        open is read again in place, so a count or a filter never shows the account as it was."""
+        account = self.account_screen()
+        if account is not None:
+            account.action_refresh()
+        for screen in self.screen_stack:
+            if isinstance(screen, BucketScreen):
+                screen.access_map.load()
 
     def reload_account(self) -> None:
         """Back to the account screen, and every list read again (closing a secret shown once asks first)."""

@@ -4,7 +4,8 @@
   `s3cred_app_of(app)` for objects that are not widgets.
 - `ReportsWorkerFailures`: hands each worker's state change to the app's one error handler
   (`S3CredApp.on_worker_state_changed`), with the error-modal title this node gives a worker.
-- `AwsScreen` and `AwsModalScreen`: the base of every screen and modal that reads the account.
+- `AwsScreen` and `AwsModalScreen`: the base of every screen and modal that reads the account;
+  in read-only mode their footers leave out every binding that would change it.
 
 Textual posts `Worker.StateChanged` only to the node that started the worker (it does not
 bubble), so the forwarding has to live on every node that starts workers; the deciding (modal
@@ -17,11 +18,13 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
 
 from textual.app import App
+from textual.binding import ActiveBinding
 from textual.dom import DOMNode
 from textual.screen import ModalScreen, Screen
 from textual.worker import Worker
 
 from s3cred_tui.core.session import AwsContext
+from s3cred_tui.ui.guards import MUTATING_ACTIONS
 
 if TYPE_CHECKING:
     # Typing only, and only here: the app module imports every screen, so a runtime import
@@ -76,9 +79,29 @@ class ReportsWorkerFailures(_Node):
         """What this node itself does when one of its workers changes state; nothing by default."""
 
 
-class AwsScreen(AppContext, ReportsWorkerFailures, Screen[ScreenResult]):
+def action_name(action: str) -> str:
+    """`copy('ini')` -> `copy`, `app.quit` -> `quit`: the action a binding runs, without arguments."""
+    return action.split("(", 1)[0].rsplit(".", 1)[-1]
+
+
+class HidesMutatingActions(AppContext):
+    """In read-only mode, bindings that would change the account are left out of the footer.
+
+    Their keys still reach the action, which refuses with a notice saying why
+    (`guards.require_writable`): a key pressed from habit gets an answer, not silence.
+    """
+
+    @property
+    def active_bindings(self) -> dict[str, ActiveBinding]:
+        bindings: dict[str, ActiveBinding] = super().active_bindings  # type: ignore[misc]
+        if not getattr(self.app, "read_only", False):
+            return bindings
+        return {key: b for key, b in bindings.items() if action_name(b.binding.action) not in MUTATING_ACTIONS}
+
+
+class AwsScreen(HidesMutatingActions, ReportsWorkerFailures, Screen[ScreenResult]):
     """A full screen of the app."""
 
 
-class AwsModalScreen(AppContext, ReportsWorkerFailures, ModalScreen[ScreenResult]):
+class AwsModalScreen(HidesMutatingActions, ReportsWorkerFailures, ModalScreen[ScreenResult]):
     """A modal that reads the account (the pickers)."""

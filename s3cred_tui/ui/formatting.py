@@ -8,6 +8,10 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 
+# An age that takes no "ago".
+JUST_NOW = "just now"
+
+
 def utc_now() -> datetime:
     return datetime.now(timezone.utc)
 
@@ -47,7 +51,7 @@ def age(moment: datetime | None, now: datetime | None = None) -> str:
         return "—"
     seconds = int(((now or utc_now()) - _aware(moment)).total_seconds())
     if seconds < 60:
-        return "just now"
+        return JUST_NOW
     minutes = seconds // 60
     if minutes < 60:
         return f"{minutes} min"
@@ -64,7 +68,8 @@ def last_used(moment: datetime | None, service: str | None, now: datetime | None
     if moment is None:
         return "never"
     where = f" ({service})" if service and service.upper() != "N/A" else ""
-    return f"{age(moment, now)} ago{where}"
+    when = age(moment, now)
+    return f"{when}{where}" if when == JUST_NOW else f"{when} ago{where}"
 
 
 def shown_of(total: int, shown: int, noun: str, loading: bool) -> str:

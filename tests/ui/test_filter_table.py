@@ -53,3 +53,40 @@ async def test_cells_update_for_rows_outside_the_window_too():
         listing.set_filter("user-0900")
         await settle(pilot, rounds=40)
         assert listing.table.get_row_at(0)[2] == "2"
+
+
+async def test_a_batch_of_cells_reaches_stored_and_shown_rows_alike():
+    app = Host()
+    async with app.run_test(size=(80, 30)) as pilot:
+        listing = app.query_one(FilterTable)
+        listing.add_rows(ROWS)
+        await settle(pilot, rounds=40)
+        listing.update_cells({key: {"keys": "9", "created": "2025-01-01"} for key, _ in ROWS})
+        assert all(listing.row(key)[1:] == ["2025-01-01", "9"] for key, _ in ROWS)
+        assert listing.table.get_row_at(0)[1:] == ["2025-01-01", "9"], "a row the table holds shows it at once"
+
+
+async def test_cells_that_arrive_before_their_row_are_kept_for_it():
+    app = Host()
+    async with app.run_test(size=(80, 30)) as pilot:
+        listing = app.query_one(FilterTable)
+        listing.update_cells({"late-row": {"keys": "2"}})
+        assert listing.row("late-row") is None
+        listing.add_rows([("late-row", ["late-row", "2024-01-01", "…"])])
+        await settle(pilot, rounds=10)
+        assert listing.row("late-row") == ["late-row", "2024-01-01", "2"]
+        assert listing.table.get_row_at(0)[2] == "2"
+        listing.clear_rows()
+        listing.add_rows([("late-row", ["late-row", "2024-01-01", "…"])])
+        assert listing.row("late-row")[2] == "…", "a refresh forgets what the previous load knew"
+
+
+async def test_the_rows_on_screen_include_rows_the_table_is_still_being_given():
+    app = Host()
+    async with app.run_test(size=(80, 30)) as pilot:
+        listing = app.query_one(FilterTable)
+        listing.add_rows(ROWS)
+        # Before the table has been given its first rows, a screenful is already "on screen".
+        assert listing.visible_keys()[:3] == ["user-0000", "user-0001", "user-0002"]
+        await settle(pilot, rounds=40)
+        assert listing.visible_keys()[0] == "user-0000"

@@ -26,6 +26,10 @@ One module per topic; import from this package, not from the modules:
 - credential_report: `CredentialReport`, `ReportUser`, `ReportKey`, `credential_report(ctx, wait_seconds=30, ...)
   -> CredentialReport` (every user's key ages and last use in 1-3 calls), `parse_credential_report(content)`
 - authorization: `iter_authorization_details(ctx, page_size=1000) -> Iterator[list[UserDetail]]`
+- keys: `access_keys_of(ctx, user) -> tuple[AccessKeyInfo, ...]` (one user's keys with last use, oldest first)
+- roles: `RoleDetail`, `GroupInfo`, `iter_role_records(ctx, page_size=1000)`, `iter_role_details(ctx, page_size=1000)
+  -> Iterator[list[RoleDetail]]`, `role_detail(ctx, name)`, `group_details(ctx) -> list[GroupInfo]`,
+  `role_policy_records(ctx, names=None) -> dict[str, dict]` (roles and groups, read-only)
 - pages: the paging and fan-out helpers the modules share (not exported)
 
 The `*_records` listings yield AWS's own records (field names as AWS spells them), for the
@@ -62,6 +66,7 @@ from s3cred_tui.core.inventory.credential_report import (
 )
 from s3cred_tui.core.inventory.documents import decode_policy_document, managed_policy_document
 from s3cred_tui.core.inventory.identity import Identity, classify_arn, principal_arn_from, whoami
+from s3cred_tui.core.inventory.keys import access_keys_of
 from s3cred_tui.core.inventory.objects import (
     ObjectSummary,
     PrefixPage,
@@ -69,6 +74,15 @@ from s3cred_tui.core.inventory.objects import (
     iter_object_records,
     iter_prefix_pages,
     use_iso_timestamps,
+)
+from s3cred_tui.core.inventory.roles import (
+    GroupInfo,
+    RoleDetail,
+    group_details,
+    iter_role_details,
+    iter_role_records,
+    role_detail,
+    role_policy_records,
 )
 from s3cred_tui.core.inventory.users import (
     IAM_MAX_PAGE,
@@ -93,15 +107,18 @@ __all__ = [
     "BucketSummary",
     "CredentialReport",
     "GroupDetail",
+    "GroupInfo",
     "Identity",
     "ObjectSummary",
     "PolicyCounts",
     "PrefixPage",
     "ReportKey",
     "ReportUser",
+    "RoleDetail",
     "UserCounts",
     "UserDetail",
     "UserSummary",
+    "access_keys_of",
     "bucket_details",
     "bucket_details_of",
     "bucket_region",
@@ -110,11 +127,14 @@ __all__ = [
     "credential_report",
     "decode_policy_document",
     "document_references_bucket",
+    "group_details",
     "iter_authorization_details",
     "iter_bucket_pages",
     "iter_object_records",
     "iso_timestamp",
     "iter_prefix_pages",
+    "iter_role_details",
+    "iter_role_records",
     "iter_user_policy_counts",
     "iter_user_pages",
     "iter_user_records",
@@ -122,6 +142,8 @@ __all__ = [
     "parse_credential_report",
     "principal_arn_from",
     "region_from_location",
+    "role_detail",
+    "role_policy_records",
     "user_counts",
     "user_details",
     "user_details_of",

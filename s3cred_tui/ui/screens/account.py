@@ -239,6 +239,7 @@ class AccountScreen(AwsScreen[None]):
         self.active_table().focus_filter()
 
     def action_refresh(self) -> None:
+        self.s3cred_app.ensure_identity()  # whoami failed before: ask again with the lists
         self._generation += 1
         for table in (self.buckets, self.users):
             table.clear_rows()

@@ -159,10 +159,14 @@ class ApplyScreen(HoldsSecret, CreateFlowScreen):
     def run_plan(self) -> None:
         worker = get_current_worker()
         result = apply_plan(
+            # The app's own context: its timeouts are already bounded (core/session.py DEFAULT_TIMEOUTS),
+            # and Cancel stops between steps.
             self.aws,
             self.plan,
             on_event=lambda event: self.post_message(ApplyProgress(event)),
             is_cancelled=lambda: self.cancel_requested.is_set() or worker.is_cancelled,
+            # The demo account vanishes with its server, so a journal of it could never be recovered.
+            journal=self.s3cred_app.demo_note is None,
         )
         self.post_message(ApplyFinished(result))
 
@@ -203,6 +207,9 @@ class ApplyScreen(HoldsSecret, CreateFlowScreen):
         self.result = result
         self.holds_unsaved_secret = result.ok and result.credentials is not None
         self._spinner.stop()
+        if result.completed:
+            # Something was made (and maybe undone): the lists behind this flow are read again.
+            self.s3cred_app.account_changed()
         for index, state in enumerate(self.states):
             if state.status == "pending" and result.cancelled:
                 state.status = "cancelled"

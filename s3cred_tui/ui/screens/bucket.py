@@ -30,6 +30,7 @@ from s3cred_tui.core.inventory import PrefixPage, bucket_region, iter_prefix_pag
 from s3cred_tui.ui import formatting
 from s3cred_tui.ui.base import AwsScreen
 from s3cred_tui.ui.widgets.access_map_panel import AccessMapPanel
+from s3cred_tui.ui.widgets.motion import TreeMotion
 
 # One S3 page of keys per expand; "load more…" fetches the next.
 PREFIX_PAGE_SIZE = 500
@@ -81,7 +82,7 @@ class PrefixPageFailed(PrefixPageLoaded):
     """The listing failed (no page); the app's error handler shows the modal."""
 
 
-class PrefixTree(Tree[Any]):
+class PrefixTree(TreeMotion, Tree[Any]):
     """A Tree measuring a line's width from its label's text, not by rendering it.
 
     Textual rebuilds every visible line after a change and, by default, renders each label
@@ -89,9 +90,26 @@ class PrefixTree(Tree[Any]):
     hundreds of milliseconds.
     """
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # node id -> (the label measured, its width): a rebuild re-measures only changed labels.
+        self._label_widths: dict[int, tuple[Text, int]] = {}
+
     def get_label_width(self, node: TreeNode[Any]) -> int:
+        label = node.label
+        cached = self._label_widths.get(node.id)
+        if cached is not None and cached[0] is label:
+            width = cached[1]
+        else:
+            width = label.cell_len
+            self._label_widths[node.id] = (label, width)
         # The expand/collapse icon ("▶ ") takes two cells before an expandable node's label.
-        return node.label.cell_len + (2 if node.allow_expand else 0)
+        return width + (2 if node.allow_expand else 0)
+
+    def forget_widths(self) -> None:
+        """Drop the widths of nodes no longer in the tree (after a subtree was removed)."""
+        present = self._tree_nodes
+        self._label_widths = {key: value for key, value in self._label_widths.items() if key in present}
 
 
 def prefix_label(prefix: str, parent_prefix: str) -> Text:
@@ -173,8 +191,8 @@ class BucketScreen(AwsScreen[None]):
         self._reload_prefixes()
 
     @property
-    def prefix_tree(self) -> Tree[Any]:
-        return self.query_one("#prefix-tree", Tree)
+    def prefix_tree(self) -> PrefixTree:
+        return self.query_one("#prefix-tree", PrefixTree)
 
     @property
     def access_map(self) -> AccessMapPanel:
@@ -193,6 +211,7 @@ class BucketScreen(AwsScreen[None]):
     def _reload_prefixes(self) -> None:
         tree = self.prefix_tree
         tree.reset(Text(self.bucket, style="bold"), PrefixData(""))
+        tree.forget_widths()
         self.objects_loaded = self.bytes_loaded = self.prefixes_loaded = 0
         self._update_stats()
         tree.focus()
@@ -229,6 +248,7 @@ class BucketScreen(AwsScreen[None]):
         # A fresh PrefixData: a page still on its way for the old one is recognised and dropped.
         node.data = PrefixData(data.prefix)
         node.remove_children()
+        self.prefix_tree.forget_widths()
         node.set_label(prefix_label(data.prefix, self._parent_prefix(node)))
         self._update_stats()
 

@@ -310,8 +310,11 @@ class CreateScreen(CreateFlowScreen):
         self.query_one("#review", Button).disabled = not outcome.ok
 
     def _update_simulation(self, outcome: FormOutcome) -> None:
-        """Keep the simulator on the previewed policy; move its bucket/key only when the form's do."""
+        """Keep the simulator on the previewed policy; move its bucket/key only when the form's do.
+
+        Without a policy (the form is invalid) it answers nothing rather than about the last one."""
         if outcome.policy_text is None:
+            self.query_one(SimulatePanel).show_unavailable(f"Nothing to simulate yet. {outcome.preview_note}")
             return
         target = (outcome.request.buckets[0] if outcome.request.buckets else "", outcome.request.prefix)
         moved = target != self._simulated_target

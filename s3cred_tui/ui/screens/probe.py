@@ -5,7 +5,9 @@ Open it with one line from anywhere (a user's detail, the command palette, a key
     self.s3cred_app.open_probe(access_key_id=key.id, buckets=["reports"], prefix="2024/")
 
 The secret is typed (or, for a key made in this session, prefilled) into a masked input, kept
-only in memory for the probe, and never shown.
+only in memory for the probe, and never shown. Expected answers come from the access level
+picked on the form, or, when the key's policies are known (`expect`, from the user screen),
+from those policies through the evaluator: then there is no level to pick.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from textual.widgets import Button, Footer, Input, Label, Select, Static
 
 from s3cred_tui.core.credentials import Credentials
 from s3cred_tui.core.errors import ValidationError
-from s3cred_tui.core.probe import AUTO
+from s3cred_tui.core.probe import AUTO, Expectation
 from s3cred_tui.core.request import AccessLevel, PrefixMode
 from s3cred_tui.core.validation import normalise_prefix, validate_bucket_name
 from s3cred_tui.ui.base import AwsScreen
@@ -71,8 +73,12 @@ class ProbeScreen(AwsScreen[None]):
         *,
         secret: str | None = None,
         other_bucket: str | None = AUTO,
+        expect: Expectation | None = None,
+        expected_from: str = "",
     ) -> None:
         super().__init__()
+        self.expect = expect
+        self.expected_from = expected_from
         self.prefill_key_id = access_key_id
         self._prefill_secret = secret or ""
         self.prefill_buckets = list(buckets)
@@ -84,13 +90,7 @@ class ProbeScreen(AwsScreen[None]):
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="probe-main"):
             yield Label("Probe a key: which requests does it really get through?", id="probe-title")
-            yield Static(
-                "Real S3 requests are made with the key: reads are HEAD requests; a write puts a small temporary "
-                "object and deletes it straight away with your own identity. Expected answers come from the "
-                "access level you pick below, not from the key's policy.",
-                id="probe-intro",
-                markup=False,
-            )
+            yield Static(self._intro(), id="probe-intro", markup=False)
             with Grid(id="probe-form"):
                 yield Label("Access key id")
                 yield Input(self.prefill_key_id, placeholder="AKIA…", id="probe-key-id")
@@ -100,7 +100,7 @@ class ProbeScreen(AwsScreen[None]):
                 yield Input(password=True, placeholder="only for temporary (ASIA…) keys", id="probe-token")
                 yield Label("Buckets")
                 yield Input(", ".join(self.prefill_buckets), placeholder="bucket-a, bucket-b", id="probe-buckets")
-                yield Label("Access level")
+                yield Label("Access level", id="probe-access-label")
                 yield Select(ACCESS_CHOICES, value=self.prefill_access.value, allow_blank=False, id="probe-access")
                 yield Label("Prefix")
                 yield Input(self.prefill_prefix, placeholder="(whole bucket)", id="probe-prefix")
@@ -111,7 +111,19 @@ class ProbeScreen(AwsScreen[None]):
             yield Vertical(id="probe-results")
         yield Footer()
 
+    def _intro(self) -> str:
+        how = (
+            "Real S3 requests are made with the key: reads are HEAD requests; a write puts a small temporary "
+            "object and deletes it straight away with your own identity. "
+        )
+        if self.expect is not None:
+            return how + f"Expected answers: what {self.expected_from or 'the key’s policies'} allow, evaluated offline."
+        return how + "Expected answers come from the access level you pick below, not from the key's policy."
+
     def on_mount(self) -> None:
+        # With the key's own policies to go by, an access level to pick would only mislead.
+        self.query_one("#probe-access-label").display = self.expect is None
+        self.query_one("#probe-access").display = self.expect is None
         if self._prefill_secret:
             self.query_one("#probe-start", Button).focus()  # everything is filled in: ready to run
             return
@@ -140,7 +152,15 @@ class ProbeScreen(AwsScreen[None]):
         problem.remove_class("shown")
         results = self.query_one("#probe-results", Vertical)
         results.remove_children()
-        panel = ProbePanel(credentials, buckets, access, prefix, other_bucket=self.other_bucket)
+        panel = ProbePanel(
+            credentials,
+            buckets,
+            access,
+            prefix,
+            other_bucket=self.other_bucket,
+            expect=self.expect,
+            expected_from=self.expected_from,
+        )
         results.mount(panel)
         self.call_after_refresh(panel.scroll_visible)
 

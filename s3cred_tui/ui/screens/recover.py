@@ -184,6 +184,7 @@ class UnfinishedRunsModal(AwsModalScreen[None]):
 
     def on_recover_finished(self, message: RecoverFinished) -> None:
         self.rolling_back = False
+        self.s3cred_app.account_changed()
         self.finished = message.complete
         later = self.query_one("#later", Button)
         later.disabled = False

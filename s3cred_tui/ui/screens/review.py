@@ -21,7 +21,9 @@ from textual.message import Message
 from textual.widgets import Button, Footer, Label, LoadingIndicator, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from s3cred_tui.core.plan import Plan, build_plan
+from s3cred_tui.core.apply import CREATE_ROLE, CREATE_USER
+from s3cred_tui.core.journal import RUN_TAG_KEY
+from s3cred_tui.core.plan import Plan, Step, build_plan
 from s3cred_tui.core.policy_checks import PolicyReview
 from s3cred_tui.core.request import AccessLevel, CredentialRequest
 from s3cred_tui.ui.screens.confirm import ConfirmModal
@@ -81,6 +83,20 @@ def broad_policy_question(review: PolicyReview) -> str:
     return f"{review.headline}.\n\nThis policy grants more than the named buckets:\n{reasons}\n\nCreate credentials with it anyway?"
 
 
+def step_extras(step: Step) -> list[str]:
+    """What else a call sends that matters to a reviewer: its tags (with the run marker a user or
+    role gets when applied) and a permissions boundary."""
+    lines = []
+    tags = [f"{tag['Key']}={tag['Value']}" for tag in step.params.get("Tags", [])]
+    if step.kind in (CREATE_USER, CREATE_ROLE):
+        tags.append(f"{RUN_TAG_KEY}=<this run's id>")
+    if tags:
+        lines.append("tags: " + ", ".join(tags))
+    if step.params.get("PermissionsBoundary"):
+        lines.append(f"permissions boundary: {step.params['PermissionsBoundary']}")
+    return lines
+
+
 def plan_text(plan: Plan) -> Text:
     """Steps, facts, warnings and blockers as styled text (blockers in red)."""
     text = Text()
@@ -93,6 +109,8 @@ def plan_text(plan: Plan) -> Text:
             if step.policy is not None:
                 text.append("  (sends a policy)", style="dim")
             text.append("\n")
+            for line in step_extras(step):
+                text.append(f"      {line}\n", style="dim")
     else:
         text.append("   (none)\n", style="dim")
     if plan.facts:
@@ -177,8 +195,17 @@ class ReviewScreen(CreateFlowScreen):
         message.stop()
         self.show_plan(message.plan)
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Apply is offered (in the footer, on ctrl+a) only for a plan that can be applied."""
+        if action == "apply":
+            plan = self.plan
+            if plan is None or not (plan.ok or plan.ok_once_acknowledged):
+                return False
+        return super().check_action(action, parameters)
+
     def show_plan(self, plan: Plan) -> None:
         self.plan = plan
+        self.refresh_bindings()
         self.query_one("#review-loading").display = False
         self.query_one("#review-plan", Static).update(plan_text(plan))
         draft = plan.draft  # the policy that limits the new credentials, with its size and limit

@@ -44,6 +44,7 @@ from s3cred_tui.core.inventory import AccessKeyInfo, UserDetail, user_details
 from s3cred_tui.core.plan import MAX_ACCESS_KEYS_PER_USER as MAX_ACCESS_KEYS
 from s3cred_tui.core.user_analysis import (
     NamedPolicy,
+    policy_expectation,
     probe_expectation,
     suggested_target,
 )
@@ -415,16 +416,18 @@ class UserScreen(AwsScreen[None]):
     # -- actions ----------------------------------------------------------------------------
 
     async def action_probe_key(self) -> None:
-        """Open the probe for the highlighted key, with what this user's policies lead us to expect."""
+        """Open the probe for the highlighted key: where this user's policies point, and, for every
+        request it makes, what those policies (and the boundary) allow, through the evaluator."""
         key_id = self.highlighted_key_id() or ""
         expectation = probe_expectation([])
+        expect = None
         if self.detail is not None:
+            policies = list(self.detail.policy_documents())
+            principal_arn = self.detail.summary.arn or None
             expectation = probe_expectation(
-                self.detail.policy_documents(),
-                self._known_buckets(),
-                boundary=self.boundary_policy,
-                principal_arn=self.detail.summary.arn or None,
+                policies, self._known_buckets(), boundary=self.boundary_policy, principal_arn=principal_arn
             )
+            expect = policy_expectation(policies, boundary=self.boundary_policy, principal_arn=principal_arn)
         made_here = key_made_this_session(self.app, key_id)
         await self.s3cred_app.open_probe(
             access_key_id=key_id,
@@ -432,6 +435,8 @@ class UserScreen(AwsScreen[None]):
             access=expectation.access,
             prefix=expectation.prefix,
             secret=made_here.secret_access_key if made_here is not None else None,
+            expect=expect,
+            expected_from=f"{self.user_name}'s policies",
         )
 
     @on(Button.Pressed, "#probe-key")
@@ -609,6 +614,7 @@ class UserScreen(AwsScreen[None]):
                 forget_key(self.app, key.id)
             if account is not None:
                 account.forget_user(message.user_name)
+            self.s3cred_app.account_changed()  # an access map may list the user too
             self.app.pop_screen()
             self.app.push_screen(DeletedUserModal(message.user_name, message.removed))
             return

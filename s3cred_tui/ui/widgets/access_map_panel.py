@@ -36,6 +36,7 @@ from s3cred_tui.core.simulate import Decision
 from s3cred_tui.core.validation import normalise_prefix
 from s3cred_tui.ui import formatting
 from s3cred_tui.ui.base import AppContext, ReportsWorkerFailures
+from s3cred_tui.ui.widgets.motion import MotionDataTable, MotionScroll
 
 # Users evaluated between cancellation checks, and rows added between yields to the event loop.
 EVALUATION_CHUNK = 200
@@ -118,13 +119,15 @@ class AccessMapPanel(AppContext, ReportsWorkerFailures, Vertical):
             yield Input(self.initial_prefix, placeholder="(whole bucket)", id="map-prefix", tooltip="Re-evaluate at another prefix (no AWS calls)")
             yield Checkbox("Show users with no access", False, id="map-show-all", tooltip="Also list users who can do nothing here")
         yield Static("Reading IAM users and policies…", id="map-status")
-        table: DataTable[Any] = DataTable(cursor_type="row", id="map-table")
+        table: DataTable[Any] = MotionDataTable(cursor_type="row", id="map-table")
         table.add_column("User", key="user")
         for capability in CAPABILITIES:
             table.add_column(capability.capitalize(), key=capability)
         table.add_column("Notes", key="notes")
         yield table
-        yield Static("", id="map-why")
+        # The why of the highlighted row, whole: it scrolls (focus it with Tab, then j/k) rather than being cut.
+        with MotionScroll(id="map-why-scroll"):
+            yield Static("", id="map-why")
 
     def on_mount(self) -> None:
         self.load()

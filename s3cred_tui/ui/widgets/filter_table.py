@@ -20,11 +20,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
+from textual.actions import SkipAction
 from textual.reactive import reactive
 from textual.widgets import DataTable, Input, LoadingIndicator, Static
 from textual.widgets.data_table import ColumnKey
 
 from s3cred_tui.ui.formatting import shown_of
+from s3cred_tui.ui.widgets.motion import MotionDataTable
 
 # Rows the DataTable holds before the cursor asks for more; a few screens' worth.
 WINDOW_ROWS = 200
@@ -56,6 +58,16 @@ class FilterInput(Input):
 
 class FilterTable(Vertical):
     """`columns` are (key, label) pairs; every row has a stable string key."""
+
+    # Esc in the list clears an active filter first; only without one does it reach the screen (back).
+    BINDINGS = [
+        Binding("escape", "clear_filter", "Clear filter", show=False, id="filter.clear_from_list"),
+    ]
+
+    def action_clear_filter(self) -> None:
+        if not self.filter_input.value:
+            raise SkipAction()
+        self.filter_input.value = ""
 
     class LeaveFilter(Message):
         def __init__(self, source: FilterInput) -> None:
@@ -111,7 +123,7 @@ class FilterTable(Vertical):
 
     def compose(self) -> ComposeResult:
         yield FilterInput(placeholder=self.placeholder, classes="filter-input")
-        table: DataTable[Any] = DataTable(cursor_type="row", zebra_stripes=True, classes="filter-data")
+        table: DataTable[Any] = MotionDataTable(cursor_type="row", zebra_stripes=True, classes="filter-data")
         for key, label in self.columns:
             table.add_column(label, key=key)
         yield table

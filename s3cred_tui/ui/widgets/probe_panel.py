@@ -1,4 +1,8 @@
-"""The live probe in the app: expected (from the access level) against observed, row by row.
+"""The live probe in the app: expected against observed, row by row.
+
+Expected answers come from the access level asked for (after creating credentials), or, for a
+key whose policies are known (a user's key), from those policies through the evaluator
+(`expect`, with `expected_from` saying whose).
 
 Mount it with one line, e.g. on the result screen after credentials are created:
 
@@ -27,10 +31,11 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from s3cred_tui.core.credentials import Credentials
 from s3cred_tui.core.errors import Cancelled
-from s3cred_tui.core.probe import AUTO, ProbeReport, ProbeResult, allowed_word, run_probe
+from s3cred_tui.core.probe import AUTO, Expectation, ProbeReport, ProbeResult, allowed_word, run_probe
 from s3cred_tui.core.request import AccessLevel
 from s3cred_tui.ui.base import AppContext, ReportsWorkerFailures
 from s3cred_tui.ui.guards import require_writable
+from s3cred_tui.ui.widgets.motion import MotionDataTable
 
 CONDITION_MARK = "¹"
 # Who decides the answers depends on the endpoint: the demo's authorizer, an emulator the person
@@ -115,7 +120,8 @@ class ProbePanel(AppContext, ReportsWorkerFailures, Vertical):
     """Runs the probe matrix with `credentials` against `buckets` and shows the table.
 
     `access` and `prefix` are what the person asked for: the expected column comes from
-    them, never from the policy, so a policy granting more than asked for shows red.
+    them, never from the policy, so a policy granting more than asked for shows red. With
+    `expect` (and `expected_from`, e.g. "alice's policies") it comes from known policies instead.
     `other_bucket` adds "can it reach a bucket it should not" rows.
     """
 
@@ -159,10 +165,14 @@ class ProbePanel(AppContext, ReportsWorkerFailures, Vertical):
         other_bucket: str | None = AUTO,
         autostart: bool = True,
         timeout: float = 30.0,
+        expect: Expectation | None = None,
+        expected_from: str = "",
         id: str | None = None,
         classes: str | None = None,
     ) -> None:
         super().__init__(id=id, classes=classes)
+        self.expect = expect
+        self.expected_from = expected_from
         self.credentials = credentials
         self.buckets = list(buckets)
         self.access = AccessLevel(access)
@@ -179,18 +189,23 @@ class ProbePanel(AppContext, ReportsWorkerFailures, Vertical):
 
     def compose(self) -> ComposeResult:
         where = ", ".join(f"s3://{bucket}/{self.prefix}" for bucket in self.buckets)
-        yield Static(
-            Text.assemble(("Asked for: ", "dim"), (f"{self.access.label} on {where}", "bold")), id="probe-scope"
-        )
+        if self.expect is not None:
+            scope = Text.assemble(
+                ("Probing ", "dim"), (where, "bold"), ("; expected: what ", "dim"),
+                (self.expected_from or "the key's policies", "bold"), (" allow (evaluated offline)", "dim"),
+            )
+        else:
+            scope = Text.assemble(("Asked for: ", "dim"), (f"{self.access.label} on {where}", "bold"))
+        yield Static(scope, id="probe-scope")
         yield Static("", id="probe-status")
-        table: DataTable[Any] = DataTable(cursor_type="row", zebra_stripes=False, id="probe-table")
+        table: DataTable[Any] = MotionDataTable(cursor_type="row", zebra_stripes=False, id="probe-table")
         for key, label in COLUMNS:
             table.add_column(label, key=key)
         yield table
         yield Static(self._footnote()[0], id="probe-footnote", markup=False)
         with Horizontal(id="probe-buttons"):
             yield Button("Run probe", id="probe-run", variant="primary", tooltip="Make the requests with this key")
-            yield Button("Stop", id="probe-stop", disabled=True, tooltip="Stop after the current request")
+            yield Button("Stop", id="probe-stop", tooltip="Stop after the current request")
 
     def _footnote(self) -> tuple[str, bool]:
         """The footnote for this endpoint, and whether it shows before any Condition row does."""
@@ -202,6 +217,7 @@ class ProbePanel(AppContext, ReportsWorkerFailures, Vertical):
         return AWS_FOOTNOTE, False
 
     def on_mount(self) -> None:
+        self._set_running(False)
         self.query_one("#probe-footnote", Static).display = self._footnote()[1]
         if self.autostart:
             self.start()
@@ -260,6 +276,7 @@ class ProbePanel(AppContext, ReportsWorkerFailures, Vertical):
             is_cancelled=lambda: worker.is_cancelled,
             timeout=self.timeout,
             sleep=sleep,
+            expect=self.expect,
         )
         self.post_message(self.Finished(self, generation, report, attempts[0], worker.is_cancelled))
 
@@ -314,7 +331,8 @@ class ProbePanel(AppContext, ReportsWorkerFailures, Vertical):
     def _set_running(self, running: bool) -> None:
         self.running = running
         self.query_one("#probe-run", Button).disabled = running
-        self.query_one("#probe-stop", Button).disabled = not running
+        # Stop exists only while there is something to stop.
+        self.query_one("#probe-stop", Button).display = running
         self.query_one("#probe-run", Button).label = "Run again" if self.generation and not running else "Run probe"
 
     def _status(self, text: Text) -> None:

@@ -181,6 +181,8 @@ class SimulatePanel(Vertical):
         self.principal_arn = principal_arn
         self._initial = (operation if operation in _ACTIONS else "read", bucket, key)
         self.last: Simulation | None = None
+        # Why there is nothing to evaluate (`show_unavailable`), or None.
+        self.unavailable: str | None = None
 
     def compose(self) -> ComposeResult:
         operation, bucket, key = self._initial
@@ -221,6 +223,7 @@ class SimulatePanel(Vertical):
         there is kept while the policy changes underneath.
         """
         self.policies = _name_policies(policies)
+        self.unavailable = None
         self.boundary = boundary
         self.session_policy = session_policy
         if bucket is not None:
@@ -229,7 +232,20 @@ class SimulatePanel(Vertical):
             self.query_one("#sim-key", Input).value = key
         self.refresh_answer()
 
-    def ask(self, operation: str, bucket: str | None = None, key: str | None = None, action: str | None = None) -> Simulation:
+    def show_unavailable(self, reason: str) -> None:
+        """Nothing to evaluate (the create form is invalid): say why, instead of an answer about a
+        policy that no longer exists. The next `set_policies` answers again."""
+        self.policies = []
+        self.unavailable = reason
+        self.last = None
+        self.query_one("#sim-request", Label).update("")
+        self.query_one("#sim-verdict", Static).update("")
+        self.query_one("#sim-deciding", Static).update("")
+        reason_line = self.query_one("#sim-reason", Static)
+        reason_line.update(reason)
+        reason_line.set_class(False, "sim-error")
+
+    def ask(self, operation: str, bucket: str | None = None, key: str | None = None, action: str | None = None) -> Simulation | None:
         """Set the fields as a person would and return the answer (used by hosts and tests)."""
         self.query_one("#sim-operation", Select).value = operation
         if action is not None:
@@ -258,7 +274,9 @@ class SimulatePanel(Vertical):
 
     # -- answer ------------------------------------------------------------------------------
 
-    def refresh_answer(self) -> Simulation:
+    def refresh_answer(self) -> Simulation | None:
+        if self.unavailable is not None:
+            return None
         operation = self.query_one("#sim-operation", Select).value
         simulation = simulate(
             self.policies,
