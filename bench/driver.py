@@ -9,7 +9,7 @@ What it records, as JSON in FILE:
   listings are complete (every row present, loading finished), when the first screenful
   of each list has every cell filled in, and when every cell of both lists is;
 - the lateness of a 10 ms timer on the app's event loop (a stall is how late it fired),
-  from the first screen composed on (composing it is start-up, reported apart);
+  from the first rows handed to the screen on (composing it is start-up, reported apart);
 - peak RSS of this process (`ru_maxrss`), with everything loaded.
 """
 
@@ -78,7 +78,17 @@ class StallMeter:
         return [{"at_s": round(at, 3), "ms": round(late * 1000, 1)} for at, late in ranked]
 
     def summary(self, start: float, end: float | None) -> dict[str, Any]:
-        window = [late for at, late in self.samples if at >= start and (end is None or at <= end)]
+        """The ticks due within [start, end] (a tick is due `late` before it ran): every tick
+        waiting during the window, even one that ran after it; a stall that began before the
+        window (start-up) is not counted in it, unless the window lies wholly inside it."""
+        window = [
+            late
+            for at, late in self.samples
+            if at - late >= start - TICK_SECONDS and (end is None or at - late <= end)
+        ]
+        if not window:
+            # The whole window fell inside one stall: that stall is the window's.
+            window = [late for at, late in self.samples if at >= start][:1]
         if not window:
             return {"samples": 0, "max_ms": None, "median_ms": None, "p99_ms": None}
         ordered = sorted(window)
@@ -152,7 +162,12 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
     result: dict[str, Any] = {"marks": marks, "timed_out": False}
     deadline = time.monotonic() + args.timeout
 
-    async with app.run_test(headless=True, size=(160, 48)):
+    def note_rows(message: Any) -> None:
+        # The first rows handed to the screen: from here on the app is loading, not starting up.
+        if marks.get("first_rows_message") is None and type(message).__name__ in ("BucketsPage", "UsersPage"):
+            marks["first_rows_message"] = since_start()
+
+    async with app.run_test(headless=True, size=(160, 48), message_hook=note_rows):
         marks["app_running"] = since_start()
         screen = None
         scans: dict[str, FilledScan] = {}
@@ -201,8 +216,8 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
             result["pending_cells"] = {"buckets": pending_cells(screen.buckets), "users": pending_cells(screen.users)}
             result["table_errors"] = {"buckets": screen.buckets.error, "users": screen.users.error}
         lists_done = max((marks["buckets_complete"] or 0.0), (marks["users_complete"] or 0.0)) or None
-        # From the first screen on: composing it is start-up, measured as such.
-        running = marks["app_running"] or 0.0
+        # From the first rows on (or the first screen, if sooner): composing it is start-up.
+        running = min(value for value in (marks["app_running"], marks.get("first_rows_message")) if value is not None)
         result["stalls_while_listing"] = meter.summary(running, lists_done)
         result["stalls_until_details"] = meter.summary(running, marks["details_complete"])
         result["stalls_at_start_up"] = meter.summary(0.0, running)

@@ -29,6 +29,9 @@ Output contract:
   access asked for, 1 when any differs or cannot tell; it never prints the key's secret;
 - `simulate` evaluates policies offline and exits 0 for Allow, 3 for Deny, 2 for a policy it
   cannot read.
+- `rotate-key`, `cleanup` and `delete-user` (`cli/lifecycle.py`) ask on stderr and read the
+  answer from stdin (only y/yes is a yes; end of input is a no); `rotate-key` prints the new key
+  on stdout, once; `made --json` and `list-roles --details` print JSON.
 """
 
 from __future__ import annotations

@@ -57,6 +57,16 @@ def _extra_statements(args: argparse.Namespace) -> tuple[dict[str, Any], ...]:
     return tuple(statements)
 
 
+def _policy_option(value: str) -> Any:
+    """`--policy`: the JSON itself when it starts with `{` (as the reference CLI accepts), else a file
+    (`-` is stdin)."""
+    from s3cred_tui.core.validation import loads_json
+
+    if value.lstrip().startswith("{"):
+        return loads_json(value, "The --policy JSON")
+    return read_json_file(value, "policy")
+
+
 def _access(args: argparse.Namespace) -> AccessLevel:
     if getattr(args, "policy_file", None):
         return AccessLevel.CUSTOM
@@ -71,6 +81,22 @@ def _prefix_mode(args: argparse.Namespace) -> PrefixMode:
     return PrefixMode.PLAIN
 
 
+def _prefixes(args: argparse.Namespace) -> tuple[str, ...]:
+    """Every `--prefix` given (the option repeats)."""
+    return tuple(args.prefix or ())
+
+
+def _scope(args: argparse.Namespace) -> dict[str, Any]:
+    """The request fields of --prefix (the first, and all of them), --key and --list-keys."""
+    prefixes = _prefixes(args)
+    return {
+        "prefix": prefixes[0] if prefixes else "",
+        "prefixes": prefixes if len(prefixes) > 1 else (),
+        "keys": tuple(args.keys or ()),
+        "list_keys": args.list_keys,
+    }
+
+
 def cmd_policy(ctx: AwsContext | None, args: argparse.Namespace) -> int:
     from s3cred_tui.core import policies
     from s3cred_tui.core.policy_checks import check_custom_policy
@@ -80,10 +106,20 @@ def cmd_policy(ctx: AwsContext | None, args: argparse.Namespace) -> int:
     if args.policy_file:
         _refuse_options_beside_policy_file(args)
         buckets = tuple(validate_bucket_name(b) for b in args.buckets)
-        document = dict(validate_policy_document(read_json_file(args.policy_file, "policy")))
+        document = dict(validate_policy_document(_policy_option(args.policy_file)))
         request = CredentialRequest(buckets=buckets, access=AccessLevel.CUSTOM, custom_policy=document, allow_broad=args.allow_broad)
     else:
-        document = policies.policy_for(args.buckets, _access(args), args.prefix or "", _prefix_mode(args), extra)
+        scope = _scope(args)
+        document = policies.policy_for(
+            args.buckets,
+            _access(args),
+            scope["prefix"],
+            _prefix_mode(args),
+            extra,
+            prefixes=scope["prefixes"],
+            keys=scope["keys"],
+            list_keys=scope["list_keys"],
+        )
         request = CredentialRequest(buckets=tuple(args.buckets), extra_statements=extra)
     review = check_custom_policy(document, request.buckets) if args.policy_file or extra else None
     _refuse_unacknowledged_broad_policy(request, review)
@@ -98,19 +134,27 @@ def cmd_policy(ctx: AwsContext | None, args: argparse.Namespace) -> int:
             f"policy ({limit:,}), it fits a role or managed policy up to "
             f"{policies.MANAGED_POLICY_LIMIT:,}."
         )
-    _warn_about_prefix(args.prefix or "")
+    for prefix in _prefixes(args):
+        _warn_about_prefix(prefix)
     _refuse_paid_checks_alone(args)
+    _refuse_aws_checks_beyond_one_prefix(args)
     print(policies.policy_json(document), file=stdout())
     if args.aws_checks:
         from s3cred_tui.core.aws_checks import subject_for_request
         from s3cred_tui.core.validation import normalise_prefix
 
-        prefix = "" if args.policy_file else normalise_prefix(args.prefix or "", _prefix_mode(args))
+        prefix = "" if args.policy_file else normalise_prefix(_scope(args)["prefix"], _prefix_mode(args))
         assert ctx is not None  # `main` gives --aws-checks an account
         report = _aws_checks(ctx, subject_for_request(document, request.buckets, _access(args), prefix), args)
         for line in report.lines():
             progress(line)
     return EXIT_OK
+
+
+def _refuse_aws_checks_beyond_one_prefix(args: argparse.Namespace) -> None:
+    """AWS's checks compare with what one prefix (or a whole bucket) should grant."""
+    if args.aws_checks and (args.keys or len(_prefixes(args)) > 1):
+        raise UsageError("--aws-checks compares with one --prefix or a whole bucket; not with --key or several prefixes")
 
 
 def _refuse_paid_checks_alone(args: argparse.Namespace) -> None:
@@ -141,6 +185,8 @@ def _refuse_options_beside_policy_file(args: argparse.Namespace) -> None:
         ("--prefix", args.prefix),
         ("--literal-prefix", args.literal_prefix),
         ("--prefix-pattern", args.prefix_pattern),
+        ("--key", args.keys),
+        ("--list-keys", args.list_keys),
         ("--statement", args.statement),
         ("--extra-statements", args.extra_statements),
     ):
@@ -190,11 +236,11 @@ def _credential_request(args: argparse.Namespace) -> CredentialRequest:
                 raise UsageError(f"{option} applies to permanent keys only; temporary credentials create no user")
     if args.policy_file:
         _refuse_options_beside_policy_file(args)
-    custom = read_json_file(args.policy_file, "policy") if args.policy_file else None
+    custom = _policy_option(args.policy_file) if args.policy_file else None
     return CredentialRequest(
         buckets=tuple(args.buckets),
         access=_access(args),
-        prefix=args.prefix or "",
+        **_scope(args),
         prefix_mode=_prefix_mode(args),
         kind=kind,
         duration_seconds=parse_duration(args.duration) if args.duration else None,
@@ -243,7 +289,7 @@ def half_made_lines() -> list[str]:
     return lines
 
 
-def _apply_interruptibly(ctx: AwsContext, plan: Any, *, journal: bool = True) -> Any:
+def _apply_interruptibly(ctx: AwsContext, plan: Any, *, journal: bool = True, silent: bool = False) -> Any:
     """Run the plan in a worker thread: the first Ctrl-C (or SIGTERM, SIGHUP) cancels it and lets
     the rollback run to the end; a second one prints what is half-made and exits at once."""
     from s3cred_tui.core.apply import apply_plan
@@ -257,7 +303,7 @@ def _apply_interruptibly(ctx: AwsContext, plan: Any, *, journal: bool = True) ->
             outcome["result"] = apply_plan(
                 ctx,
                 plan,
-                on_event=lambda event: _say(_event_line(event, total)),
+                on_event=None if silent else lambda event: _say(_event_line(event, total)),
                 is_cancelled=cancel.is_set,
                 journal=journal,
             )
@@ -304,6 +350,7 @@ def _check_output_options(args: argparse.Namespace) -> None:
     if args.aws_checks and not args.dry_run:
         raise UsageError("--aws-checks asks AWS about the plan of a --dry-run; add --dry-run")
     _refuse_paid_checks_alone(args)
+    _refuse_aws_checks_beyond_one_prefix(args)
     if args.probe:
         if args.dry_run:
             raise UsageError("--probe tests the credentials that --dry-run does not create")
@@ -311,6 +358,8 @@ def _check_output_options(args: argparse.Namespace) -> None:
             raise UsageError("--probe compares the key with an access level; a --policy file has none to compare with")
         if args.prefix_pattern:
             raise UsageError("--probe needs a prefix it can write keys under; --prefix-pattern is a pattern")
+        if args.keys:
+            raise UsageError("--probe checks a prefix or a whole bucket; it cannot check exact --key grants")
     if args.ini_profile is not None:
         if args.format != "ini":
             raise UsageError("--ini-profile names the profile of --format ini")
@@ -335,14 +384,79 @@ def _check_custom_policy_first(request: CredentialRequest) -> None:
     _refuse_unacknowledged_broad_policy(request, policy_review_for(draft))
 
 
+def _create_grant(ctx: AwsContext, args: argparse.Namespace) -> int:
+    """`create --grant-account`: a bucket-policy statement for another account, no credentials."""
+    from s3cred_tui.core.bucket_grant import BucketGrantRequest, build_grant_plan
+
+    for option, given in (
+        ("--duration", args.duration),
+        ("--method", args.method),
+        ("--username", args.username),
+        ("--reuse-user", args.reuse_user),
+        ("--role-name", args.role_name),
+        ("--create-bucket", args.create_bucket),
+        ("--policy", args.policy_file),
+        ("--statement", args.statement),
+        ("--extra-statements", args.extra_statements),
+        ("--probe", args.probe),
+        ("--aws-checks", args.aws_checks),
+        ("--list-keys", args.list_keys),
+        ("--ini-profile", args.ini_profile),
+    ):
+        if given:
+            raise UsageError(f"--grant-account changes the bucket policy and makes no credentials; {option} does not apply")
+    if args.json and not args.dry_run:
+        raise UsageError("--json shows the plan of a --dry-run")
+    request = BucketGrantRequest(
+        buckets=tuple(args.buckets),
+        principal=args.grant_account,
+        access=_access(args),
+        prefixes=_prefixes(args),
+        keys=tuple(args.keys or ()),
+        prefix_mode=_prefix_mode(args),
+    )
+    plan = build_grant_plan(ctx, request)
+    if args.dry_run:
+        print(to_json(plan.to_dict(), indent=2) if args.json else plan.describe(), file=stdout())
+        if not plan.ok:
+            report_error("this plan cannot run: " + "; ".join(plan.blockers))
+            return EXIT_FAILED
+        return EXIT_OK
+    if not plan.ok:
+        raise _Blocked("; ".join(plan.blockers))
+    for warning in plan.warnings:
+        progress(f"warning: {warning}")
+    result = _apply_interruptibly(
+        ctx.for_apply(), plan, journal=not getattr(args, "demo", False), silent=getattr(args, "silent", False)
+    )
+    if not result.ok:
+        for title in result.not_undone or ():
+            _say(f"NOT undone: {title}")
+        reason = result.error.message if isinstance(result.error, S3CredError) else str(result.error or "cancelled")
+        with contextlib.suppress(OSError, ValueError):
+            report_error(reason)
+        return EXIT_INTERRUPTED if result.cancelled else EXIT_FAILED
+    from s3cred_tui.core.policies import policy_json
+
+    print(policy_json(plan.other_account_policy), file=stdout())
+    progress(
+        f"Granted {plan.principal_arn} through the bucket policy of {', '.join(request.buckets)}. "
+        "The other account must attach the policy above to its principal (cross-account access needs both sides)."
+    )
+    return EXIT_OK
+
+
 def cmd_create(ctx: AwsContext, args: argparse.Namespace) -> int:
     from s3cred_tui.core.plan import build_plan
 
+    if args.grant_account:
+        return _create_grant(ctx, args)
     _check_output_options(args)
     request = _credential_request(args)
     _check_custom_policy_first(request)
     plan = build_plan(ctx, request)
-    _warn_about_prefix(request.prefix)
+    for prefix in request.all_prefixes:
+        _warn_about_prefix(prefix)
     if args.dry_run:
         report = None
         if args.aws_checks and plan.policy is not None:
@@ -367,7 +481,9 @@ def cmd_create(ctx: AwsContext, args: argparse.Namespace) -> int:
     for warning in plan.warnings:
         progress(f"warning: {warning}")
     # The demo account vanishes with this process: nothing of it to recover later.
-    result = _apply_interruptibly(ctx.for_apply(), plan, journal=not getattr(args, "demo", False))
+    result = _apply_interruptibly(
+        ctx.for_apply(), plan, journal=not getattr(args, "demo", False), silent=getattr(args, "silent", False)
+    )
     for note in result.notes or ():
         _say(f"note: {note}")
     if not result.ok:

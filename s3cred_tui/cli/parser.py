@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 
+from s3cred_tui import __version__
 from s3cred_tui.cli.common import PROG, UsageError
 from s3cred_tui.cli.create import cmd_create, cmd_policy
 from s3cred_tui.cli.demo_server import cmd_demo_server
+from s3cred_tui.cli.lifecycle import cmd_cleanup, cmd_delete_user, cmd_list_roles, cmd_made, cmd_rotate_key
 from s3cred_tui.cli.listing import (
     cmd_list_bucket,
     cmd_list_buckets,
@@ -87,7 +89,10 @@ def _policy_options(parser: argparse.ArgumentParser, *, custom: bool) -> None:
     access.add_argument("--write-only", action="store_true", help="upload only (no reading, no listing)")
     if custom:
         access.add_argument(
-            "--policy", dest="policy_file", metavar="FILE", help="use this policy document as-is ('-' reads stdin)"
+            "--policy",
+            dest="policy_file",
+            metavar="FILE_OR_JSON",
+            help="use this policy document as-is: a file, '-' for stdin, or the JSON itself ('{...}')",
         )
         parser.add_argument(
             "--allow-broad",
@@ -95,7 +100,20 @@ def _policy_options(parser: argparse.ArgumentParser, *, custom: bool) -> None:
             help="accept a --policy that grants more than the named buckets (actions outside S3, IAM/STS, "
             "* or s3:* on *, NotAction/NotResource, a Principal, other buckets); refused without it",
         )
-    parser.add_argument("--prefix", default="", help="limit to keys under this prefix ('reports' means 'reports/')")
+    parser.add_argument(
+        "--prefix",
+        action="append",
+        metavar="PREFIX",
+        help="limit to keys under this prefix ('reports' means 'reports/'); repeat for several prefixes",
+    )
+    parser.add_argument(
+        "--key",
+        dest="keys",
+        action="append",
+        metavar="KEY",
+        help="grant exactly this object key ('*' and '?' are ordinary characters); repeat for several",
+    )
+    parser.add_argument("--list-keys", action="store_true", help="with --key: also allow listing exactly those keys")
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--literal-prefix", action="store_true", help="'*' and '?' in --prefix are ordinary characters")
     mode.add_argument("--prefix-pattern", action="store_true", help="'*' and '?' in --prefix are IAM wildcards")
@@ -146,6 +164,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--read-only", dest="app_read_only", action="store_true", help="app only: browse, never change anything"
     )
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     account = _account_options(suppress=True)
 
@@ -174,6 +193,53 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("users", nargs="*", metavar="USER")
     _listing_options(sub)
 
+    sub = command("list-roles", cmd_list_roles, "List IAM roles (all roles if none named)")
+    sub.add_argument("roles", nargs="*", metavar="ROLE")
+    sub.add_argument(
+        "--details", action="store_true", help="also show each role's inline and attached policies (documents included)"
+    )
+    _listing_options(sub)
+
+    sub = command("made", cmd_made, "Show every user, role and bucket s3cred-tui made, what each can reach, key ages")
+    sub.add_argument("--json", action="store_true", help="print it as JSON")
+
+    sub = command(
+        "rotate-key",
+        cmd_rotate_key,
+        "Rotate a user's access key step by step: create the new one, show it once, check it, then (each after a yes) "
+        "deactivate and delete the old one",
+    )
+    sub.epilog = (
+        "Questions go to stderr and answers come from stdin (only y/yes is a yes; end of input is a no). "
+        "Exit status: 0 when the rotation finished, 1 when it stopped or failed (the last line says which keys work), "
+        "130 when interrupted."
+    )
+    sub.add_argument("user", metavar="USER")
+    sub.add_argument("--key-id", metavar="ID", help="the key to replace (needed when the user has two)")
+    sub.add_argument("-f", "--format", choices=list(FORMATS), default="json", help="how to print the new key")
+
+    sub = command(
+        "cleanup",
+        cmd_cleanup,
+        "Remove what s3cred-tui made (all of it, or the users, roles and buckets named), after showing the plan",
+    )
+    sub.epilog = (
+        "Buckets that hold objects, the user you are signed in as and the role you are signed in through are kept, "
+        "with the reason. A failure or Ctrl-C part-way puts back what it can of the item under way and says what "
+        "could not be. Exit status: 0 when everything listed went, 1 otherwise, 130 when interrupted."
+    )
+    sub.add_argument("names", nargs="*", metavar="NAME", help="only these (a name, or 'user NAME', 'role NAME', 'bucket NAME')")
+    sub.add_argument("--dry-run", action="store_true", help="print the plan and change nothing")
+    sub.add_argument("--yes", action="store_true", help="do not ask before removing")
+    sub.add_argument("--json", action="store_true", help="the plan (with --dry-run) or the result as JSON")
+
+    sub = command(
+        "delete-user",
+        cmd_delete_user,
+        "Delete IAM users and everything that blocks deleting them (keys, policies, groups, password, MFA...)",
+    )
+    sub.add_argument("users", nargs="+", metavar="USER")
+
     sub = command("policy", cmd_policy, "Print the policy that `create` would use (with --policy: check it first)")
     _policy_options(sub, custom=True)
     _aws_check_options(sub, paid=True)
@@ -181,7 +247,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = command("create", cmd_create, "Create credentials for one or more buckets")
     _policy_options(sub, custom=True)
     sub.add_argument(
-        "--duration", help="temporary credentials lasting this long (15m to 12h, e.g. 900, 15m, 2h, 1h30m)"
+        "-d", "--duration", help="temporary credentials lasting this long (15m to 12h, e.g. 900, 15m, 2h, 1h30m)"
     )
     sub.add_argument(
         "--method",
@@ -191,7 +257,13 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--username", help="IAM user name for permanent keys (default: s3.ACCESS.BUCKET)")
     sub.add_argument("--reuse-user", action="store_true", help="add a key to --username if it already exists")
     sub.add_argument("--role-name", help="role to assume for --method assume-role")
-    sub.add_argument("--create-bucket", action="store_true", help="create buckets that do not exist")
+    sub.add_argument(
+        "--grant-account",
+        metavar="ACCOUNT_OR_ARN",
+        help="instead of credentials, grant another AWS account (12-digit id, or a user/role ARN in it) access "
+        "through the bucket policy; prints the identity policy that account must attach",
+    )
+    sub.add_argument("-c", "--create-bucket", action="store_true", help="create buckets that do not exist")
     sub.add_argument("--bucket-region", help="region for buckets created by --create-bucket")
     sub.add_argument(
         "--no-permissions-boundary",
@@ -201,7 +273,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--dry-run", action="store_true", help="print the plan and change nothing")
     sub.add_argument("--json", action="store_true", help="with --dry-run: the plan as JSON")
     _aws_check_options(sub, paid=True)
-    sub.add_argument("--format", choices=list(FORMATS), default="json", help="how to print the credentials")
+    sub.add_argument("-f", "--format", choices=list(FORMATS), default="json", help="how to print the credentials")
+    sub.add_argument("--silent", action="store_true", help="do not show the steps as they run (warnings and errors still)")
     sub.add_argument("--ini-profile", metavar="NAME", help="profile name for --format ini (default: default)")
     sub.add_argument(
         "--probe",

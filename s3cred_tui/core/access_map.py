@@ -1,13 +1,23 @@
-"""Who can do what in a bucket: list / read / write / delete per IAM user, offline.
+"""Who can do what in a bucket: list / read / write / delete per IAM user, role and group, offline.
 
 The answer comes from the simulator (`simulate.s3_capabilities`) over each user's inline,
-attached and group policies, capped by the user's permissions boundary. Bucket policies are
-not part of it (the map answers "what do their IAM policies give them").
+attached and group policies, capped by the user's permissions boundary, and with the bucket's
+policy when one is given (its Denies count; a same-account grant naming a user or role counts
+too). Roles are evaluated as their sessions' identity side (what a session policy can only
+narrow); a group's row is what its own policies give each member. Principals the bucket policy
+names beyond the account's users and roles (another account, `*`) come from
+`reach.bucket_policy_access`.
 
 Public API:
-- `UserAccess(user, list, read, write, delete, error=None, boundary_arn=None, notes=())`
-- `access_map(details, bucket, prefix, boundary_documents) -> list[UserAccess]` (pure)
+- `UserAccess(user, list, read, write, delete, error=None, boundary_arn=None, notes=(), kind="user",
+  via="")`: `kind` is "user", "role", "group" or "bucket policy"; `via` says what a row stands
+  for beyond its name (a group's members)
+- `access_map(details, bucket, prefix, boundary_documents, bucket_policy=None) -> list[UserAccess]` (pure)
+- `role_access_map(roles, bucket, prefix, boundary_documents, bucket_policy=None) -> list[UserAccess]` (pure)
+- `group_access_map(details, bucket, prefix) -> list[UserAccess]` (pure; groups as the users' details
+  hold them, members from the same details)
 - `fetch_boundary_documents(ctx, arns) -> dict[str, dict | S3CredError]`
+- `fetch_bucket_policy(ctx, bucket, region=None) -> dict | None` (None: the bucket has none)
 - `CAPABILITIES`: the four column names, in order
 """
 
@@ -17,9 +27,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from s3cred_tui.core.errors import S3CredError
-from s3cred_tui.core.inventory import UserDetail, managed_policy_document
+from s3cred_tui.core.errors import S3CredError, translate
+from s3cred_tui.core.inventory import GroupDetail, RoleDetail, UserDetail, managed_policy_document
 from s3cred_tui.core.simulate import Decision, s3_capabilities
+from s3cred_tui.core.validation import loads_json
 
 if TYPE_CHECKING:
     from s3cred_tui.core.session import AwsContext
@@ -40,6 +51,8 @@ class UserAccess:
     boundary_arn: str | None = None
     # Things that make the answer less certain without preventing it (an unreadable managed policy).
     notes: tuple[str, ...] = ()
+    kind: str = "user"  # "user", "role", "group" or "bucket policy"
+    via: str = ""  # what the row stands for beyond its name: a group's members, a principal's meaning
 
     def decision(self, capability: str) -> Decision | None:
         if capability not in CAPABILITIES:
@@ -62,38 +75,63 @@ def _unreadable_policies(detail: UserDetail) -> list[str]:
     return names
 
 
-def _user_access(detail: UserDetail, bucket: str, prefix: str, boundary_documents: Mapping[str, Any]) -> UserAccess:
-    boundary_arn = detail.boundary_arn
+def _principal_access(
+    name: str,
+    kind: str,
+    policies: list[tuple[str, dict]],
+    bucket: str,
+    prefix: str,
+    *,
+    boundary_arn: str | None,
+    boundary_documents: Mapping[str, Any],
+    principal_arn: str | None,
+    unreadable: list[str],
+    bucket_policy: Mapping[str, Any] | None,
+    via: str = "",
+) -> UserAccess:
+    """One row: the principal's policies (capped by its boundary, with the bucket policy) evaluated."""
     boundary: tuple[str, dict] | None = None
     if boundary_arn:
         document = boundary_documents.get(boundary_arn)
         if not isinstance(document, Mapping):
             why = document.message if isinstance(document, S3CredError) else "it was not read"
             return UserAccess(
-                detail.name, None, None, None, None,
+                name, None, None, None, None,
                 error=f"Permissions boundary {boundary_arn} could not be read: {why}",
-                boundary_arn=boundary_arn,
+                boundary_arn=boundary_arn, kind=kind, via=via,
             )
         boundary = (f"boundary {boundary_arn.rsplit('/', 1)[-1]}", dict(document))
-    policies = list(detail.policy_documents())
+    resource_policy = ("bucket policy", dict(bucket_policy)) if bucket_policy else None
     try:
         decisions = s3_capabilities(
-            policies, bucket, prefix, boundary=boundary, principal_arn=detail.summary.arn or None
+            policies, bucket, prefix, boundary=boundary, principal_arn=principal_arn, resource_policy=resource_policy
         )
     except S3CredError as exc:  # PolicyError for a document the evaluator cannot read
-        return UserAccess(detail.name, None, None, None, None, error=exc.message, boundary_arn=boundary_arn)
-    unreadable = _unreadable_policies(detail)
+        return UserAccess(name, None, None, None, None, error=exc.message, boundary_arn=boundary_arn, kind=kind, via=via)
     notes = (
         (f"Not evaluated (document could not be read): {', '.join(unreadable)}",) if unreadable else ()
     )
     return UserAccess(
-        detail.name,
+        name,
         decisions["list"],
         decisions["read"],
         decisions["write"],
         decisions["delete"],
         boundary_arn=boundary_arn,
         notes=notes,
+        kind=kind,
+        via=via,
+    )
+
+
+def _user_access(
+    detail: UserDetail, bucket: str, prefix: str, boundary_documents: Mapping[str, Any],
+    bucket_policy: Mapping[str, Any] | None = None,
+) -> UserAccess:
+    return _principal_access(
+        detail.name, "user", list(detail.policy_documents()), bucket, prefix,
+        boundary_arn=detail.boundary_arn, boundary_documents=boundary_documents,
+        principal_arn=detail.summary.arn or None, unreadable=_unreadable_policies(detail), bucket_policy=bucket_policy,
     )
 
 
@@ -102,15 +140,77 @@ def access_map(
     bucket: str,
     prefix: str,
     boundary_documents: Mapping[str, dict | S3CredError],
+    bucket_policy: Mapping[str, Any] | None = None,
 ) -> list[UserAccess]:
     """What each user can do in `bucket` at `prefix` (already normalised, e.g. `reports/`).
 
     `boundary_documents` maps boundary ARNs to documents, as `fetch_boundary_documents`
     returns them; a boundary that is missing or failed to load makes that user an error entry
     (a cap we cannot read could hide or grant anything). A user whose policies the evaluator
-    cannot read also gets an error entry rather than stopping the map.
+    cannot read also gets an error entry rather than stopping the map. With `bucket_policy`, its
+    Denies and the grants it gives a user directly count.
     """
-    return [_user_access(detail, bucket, prefix, boundary_documents) for detail in details]
+    return [_user_access(detail, bucket, prefix, boundary_documents, bucket_policy) for detail in details]
+
+
+def role_access_map(
+    roles: Iterable[RoleDetail],
+    bucket: str,
+    prefix: str,
+    boundary_documents: Mapping[str, dict | S3CredError],
+    bucket_policy: Mapping[str, Any] | None = None,
+) -> list[UserAccess]:
+    """What each role's sessions can do in `bucket` at `prefix` (before any session policy narrows them)."""
+    return [
+        _principal_access(
+            role.name, "role", list(role.policy_documents()), bucket, prefix,
+            boundary_arn=role.boundary_arn, boundary_documents=boundary_documents, principal_arn=role.arn or None,
+            unreadable=[f"managed {p.name}" for p in role.attached_policies if p.document is None],
+            bucket_policy=bucket_policy,
+        )
+        for role in roles
+    ]
+
+
+def group_access_map(details: Iterable[UserDetail], bucket: str, prefix: str) -> list[UserAccess]:
+    """What each group's own policies give every member in `bucket` at `prefix`.
+
+    Groups are read from the users' details (a group without members is not in them: it gives
+    nobody anything); each member's own row already counts the group, so these rows say where
+    the access comes from. A bucket policy cannot name a group, so it is not part of these rows.
+    """
+    groups: dict[str, GroupDetail] = {}
+    members: dict[str, list[str]] = {}
+    for detail in details:
+        for group in detail.groups:
+            groups.setdefault(group.name, group)
+            members.setdefault(group.name, []).append(detail.name)
+    rows = []
+    for name, group in groups.items():
+        documents = [(f"group {name} inline {n}", doc) for n, doc in group.inline_policies.items()]
+        documents += [(f"group {name} managed {p.name}", p.document) for p in group.attached_policies if p.document is not None]
+        unreadable = [f"group {name} managed {p.name}" for p in group.attached_policies if p.document is None]
+        who = sorted(members[name])
+        rows.append(
+            _principal_access(
+                name, "group", documents, bucket, prefix, boundary_arn=None, boundary_documents={}, principal_arn=None,
+                unreadable=unreadable, bucket_policy=None,
+                via=f"{len(who)} member{'s' if len(who) != 1 else ''}: {', '.join(who)}",
+            )
+        )
+    return rows
+
+
+def fetch_bucket_policy(ctx: AwsContext, bucket: str, region: str | None = None) -> dict | None:
+    """The bucket's policy document, or None when it has none. Other failures are raised, typed."""
+    client = ctx.client("s3", region) if region else ctx.s3
+    try:
+        text = client.get_bucket_policy(Bucket=bucket)["Policy"]
+    except Exception as exc:
+        if getattr(exc, "response", {}).get("Error", {}).get("Code") == "NoSuchBucketPolicy":
+            return None
+        raise translate(exc, "s3:GetBucketPolicy") from None
+    return loads_json(text, f"The policy of bucket {bucket}")
 
 
 def fetch_boundary_documents(ctx: AwsContext, arns: Iterable[str | None]) -> dict[str, dict | S3CredError]:

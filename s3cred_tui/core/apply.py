@@ -470,6 +470,47 @@ def _update_role(run: StepRun, step: Step) -> Made | None:
     return {} if (step.restore or {}).get("MaxSessionDuration") else None
 
 
+def _current_bucket_policy(s3: Any, bucket: str) -> str | None:
+    """The bucket policy's exact text, or None when the bucket has none."""
+    try:
+        return s3.get_bucket_policy(Bucket=bucket)["Policy"]
+    except Exception as exc:
+        if _code(exc) == "NoSuchBucketPolicy":
+            return None
+        raise
+
+
+def _put_bucket_policy(run: StepRun, step: Step) -> Made:
+    """Put the merged bucket policy, but only over the exact document the plan read (`step.restore`):
+    a policy somebody changed since is never overwritten with a merge of the old one."""
+    s3 = _bucket_client(run.ctx, step)
+    bucket = step.params["Bucket"]
+    expected = (step.restore or {}).get("Policy")
+    if _current_bucket_policy(s3, bucket) != expected:
+        raise S3CredError(
+            f"The bucket policy of {bucket} changed since the plan was made; plan again so the change is kept.",
+            code="BucketPolicyChanged",
+        )
+    s3.put_bucket_policy(Bucket=bucket, Policy=_compact(step.document))
+    return {}
+
+
+def _bucket_policy_undo(step: Step, made: Made) -> UndoCall:
+    """Put back the exact previous document, or delete the policy when there was none."""
+    where = {"Bucket": step.params["Bucket"], **({"Region": step.params["Region"]} if step.params.get("Region") else {})}
+    previous = (step.restore or {}).get("Policy")
+    if previous is None:
+        return UndoCall("s3:DeleteBucketPolicy", where, f"Delete the bucket policy of {step.params['Bucket']}")
+    return UndoCall(
+        "s3:PutBucketPolicy", {**where, "Policy": previous}, f"Restore the previous bucket policy of {step.params['Bucket']}"
+    )
+
+
+def _put_role_policy(run: StepRun, step: Step) -> Made:
+    run.ctx.iam.put_role_policy(PolicyDocument=_compact(step.document), **step.params)
+    return {}
+
+
 def _session_policy(step: Step) -> dict[str, str]:
     return {"Policy": _compact(step.policy)} if step.policy is not None else {}
 
@@ -576,6 +617,19 @@ UPDATE_ROLE = StepKind(
 )
 ASSUME_ROLE = StepKind("sts:AssumeRole", _assume_role, sends_access_policy=True)
 GET_FEDERATION_TOKEN = StepKind("sts:GetFederationToken", _get_federation_token, sends_access_policy=True)
+# The bucket-policy grant to another account (`core/bucket_grant.py`): the step's document is the
+# merged policy, its `restore` the exact text it replaces (none: the undo deletes the policy).
+PUT_BUCKET_POLICY = StepKind("s3:PutBucketPolicy", _put_bucket_policy, takes_back=_bucket_policy_undo)
+# The permissions of a role another account assumes (`core/third_party_role.py`): the step's document.
+PUT_ROLE_POLICY = StepKind(
+    "iam:PutRolePolicy",
+    _put_role_policy,
+    takes_back=lambda step, made: UndoCall(
+        "iam:DeleteRolePolicy",
+        {"RoleName": step.params["RoleName"], "PolicyName": step.params["PolicyName"]},
+        f"Delete inline policy {step.params['PolicyName']} of role {step.params['RoleName']}",
+    ),
+)
 
 STEP_KINDS: dict[str, StepKind] = {
     kind.action: kind
@@ -591,6 +645,8 @@ STEP_KINDS: dict[str, StepKind] = {
         UPDATE_ROLE,
         ASSUME_ROLE,
         GET_FEDERATION_TOKEN,
+        PUT_BUCKET_POLICY,
+        PUT_ROLE_POLICY,
     )
 }
 
@@ -619,6 +675,9 @@ _UNDO_RESOURCES = {
     "iam:DeleteRole": ("role", "RoleName"),
     "iam:DetachRolePolicy": ("role-policy", "RoleName"),
     "iam:UpdateRole": ("role-session", "RoleName"),
+    "iam:DeleteRolePolicy": ("role-inline-policy", "RoleName"),
+    "s3:PutBucketPolicy": ("bucket-policy", "Bucket"),
+    "s3:DeleteBucketPolicy": ("bucket-policy", "Bucket"),
 }
 
 

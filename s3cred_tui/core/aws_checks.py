@@ -46,6 +46,7 @@ from typing import TYPE_CHECKING, Any
 import botocore.exceptions
 
 from s3cred_tui.core.errors import S3CredError, translate
+from s3cred_tui.core.redact import redact_text
 from s3cred_tui.core.request import AccessLevel, CredentialKind
 from s3cred_tui.core.simulate import (
     S3_PROBE_KEY,
@@ -113,7 +114,8 @@ class _CheckFailed(Exception):
     """One check could not run; `status` and `message` say why (never a secret)."""
 
     def __init__(self, status: CheckStatus, message: str):
-        message = " ".join(message.split())  # one line, whatever the error text held
+        # One line, whatever the error text held, and never a secret (AWS's messages can quote requests).
+        message = " ".join(redact_text(message).split())
         super().__init__(message)
         self.status = status
         self.message = message
@@ -200,7 +202,7 @@ def _call(
 
 def _document_text(document: Mapping[str, Any]) -> str:
     # ASCII JSON: IAM's policy parameters accept only tabs, line breaks and U+0020-U+00FF, and
-    # \\u escapes keep any other character of a key name exactly.
+    # JSON's \uXXXX escapes keep any other character of a key name exactly.
     return json.dumps(document, separators=(",", ":"))
 
 

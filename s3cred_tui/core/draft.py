@@ -29,9 +29,11 @@ from s3cred_tui.core.request import (
 from s3cred_tui.core.validation import (
     DEFAULT_DURATION_SECONDS,
     default_user_name,
-    normalise_prefix,
+    normalise_prefixes,
     parse_duration,
+    check_key_listing,
     validate_bucket_name,
+    validate_object_key,
     validate_policy_document,
     validate_role_name,
     validate_statement,
@@ -89,7 +91,17 @@ def draft_request(req: CredentialRequest) -> Draft:
     buckets_ok = bool(buckets) and len(valid_buckets) == len(buckets) == len(seen)
 
     prefix_mode = PrefixMode(req.prefix_mode)
-    prefix = check(normalise_prefix, req.prefix, prefix_mode)
+    # `prefix` and `prefixes` together; each refused one is a problem of its own.
+    given_prefixes = ((req.prefix,) if req.prefix else ()) + tuple(req.prefixes or ())
+    prefix_results = [check(normalise_prefixes, (p,), prefix_mode) for p in given_prefixes]
+    all_prefixes = normalise_prefixes(given_prefixes, prefix_mode) if None not in prefix_results else None
+    prefix = None if all_prefixes is None else (all_prefixes[0] if all_prefixes else "")
+    keys = tuple(req.keys or ())
+    valid_keys = [k for k in (check(validate_object_key, key) for key in keys) if k is not None]
+    keys_ok = len(valid_keys) == len(keys)
+    problems_before_listing = len(problems)
+    check(check_key_listing, keys, req.list_keys, req.access)
+    listing_ok = len(problems) == problems_before_listing
 
     kind = CredentialKind(req.kind)
     if kind.temporary:
@@ -144,9 +156,13 @@ def draft_request(req: CredentialRequest) -> Draft:
         kind=kind,
         prefix_mode=prefix_mode,
         prefix=prefix or "",
+        prefixes=all_prefixes if all_prefixes and len(all_prefixes) > 1 else (),
+        keys=tuple(dict.fromkeys(valid_keys)),
         extra_statements=extra_statements,
     )
-    policy = policies.policy_for_request(shaped) if buckets_ok and prefix is not None and source_ok else None
+    policy = (
+        policies.policy_for_request(shaped) if buckets_ok and prefix is not None and keys_ok and listing_ok and source_ok else None
+    )
 
     limit, limit_name = policies.policy_limit(kind)
     size = policies.policy_size(policy) if policy is not None else 0

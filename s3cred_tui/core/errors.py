@@ -116,7 +116,7 @@ def translate(exc: BaseException, operation: str | None = None) -> S3CredError:
         )
     if isinstance(exc, botocore.exceptions.ProfileNotFound):
         return CredentialsMissing(f"AWS profile not found: {exc.kwargs.get('profile')}", code="ProfileNotFound")
-    if isinstance(exc, (botocore.exceptions.TokenRetrievalError, botocore.exceptions.SSOTokenLoadError)):
+    if isinstance(exc, (botocore.exceptions.TokenRetrievalError, botocore.exceptions.SSOError)):
         return CredentialsExpired(
             "The SSO session has expired or is missing. Run `aws sso login` for this profile and try again.",
             code="SSOTokenExpired",

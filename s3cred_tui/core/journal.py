@@ -400,6 +400,7 @@ _IAM_UNDO = {
     "iam:DeleteRole": "delete_role",
     "iam:DetachRolePolicy": "detach_role_policy",
     "iam:UpdateRole": "update_role",
+    "iam:DeleteRolePolicy": "delete_role_policy",
 }
 
 
@@ -429,6 +430,14 @@ def perform_undo(ctx: Any, undo: UndoCall, run_id: str | None = None) -> UndoOut
         if undo.action == "s3:DeleteBucket":
             s3, params = _s3_for(ctx, undo.params)
             s3.delete_bucket(**params)
+            return REMOVED
+        if undo.action in ("s3:PutBucketPolicy", "s3:DeleteBucketPolicy"):
+            # A bucket-policy grant is undone by putting back the exact previous text (or none).
+            s3, params = _s3_for(ctx, undo.params)
+            if undo.action == "s3:PutBucketPolicy":
+                s3.put_bucket_policy(**params)
+            else:
+                s3.delete_bucket_policy(**params)
             return REMOVED
         if undo.action == "iam:DeleteAccessKey" and "AccessKeyId" not in undo.params:
             deleted = _delete_unseen_keys(ctx, undo.params)

@@ -71,7 +71,8 @@ from s3cred_tui.core.errors import (
 )
 from s3cred_tui.core.inventory import Identity, decode_policy_document, region_from_location, whoami
 from s3cred_tui.core.policy_checks import PolicyReview, check_custom_policy
-from s3cred_tui.core.request import AccessLevel, CredentialKind, CredentialRequest
+from s3cred_tui.core.encryption import read_bucket_encryption
+from s3cred_tui.core.request import AccessLevel, CredentialKind, CredentialRequest, KmsKeyGrant
 from s3cred_tui.core.tags import CREATED_BY_TAG, is_ours
 from s3cred_tui.core.trust import assess_trust
 from s3cred_tui.core.validation import role_session_name
@@ -190,7 +191,7 @@ class Plan:
         """The dry run, in plain words: facts, numbered calls with their policies, warnings, blockers."""
         req = self.request
         where = ", ".join(req.buckets)
-        scope = f" under prefix {req.prefix!r}" if req.prefix else ""
+        scope = _scope_text(req)
         lines = [f"Plan: {req.kind.value} credentials, {req.access.value} access to {where}{scope}."]
         if self.policy_review is not None:
             lines.append(self.policy_review.headline + ".")
@@ -232,7 +233,11 @@ class Plan:
                 "buckets": list(req.buckets),
                 "access": req.access.value,
                 "prefix": req.prefix,
+                "prefixes": list(req.all_prefixes),
                 "prefix_mode": req.prefix_mode.value,
+                "keys": list(req.keys),
+                "list_keys": req.list_keys,
+                "kms_keys": [dataclasses.asdict(grant) for grant in req.kms_keys],
                 "kind": req.kind.value,
                 "duration_seconds": req.duration_seconds,
                 "username": req.username,
@@ -300,6 +305,19 @@ def _in_partition(arn: str, partition: str) -> str:
 # Buckets
 
 
+def _scope_text(req: CredentialRequest) -> str:
+    """` under prefix 'a/'`, ` under prefixes 'a/', 'b/'`, ` on keys 'x.csv'` (and both), or ""."""
+    parts = []
+    if req.all_prefixes:
+        noun = "prefix" if len(req.all_prefixes) == 1 else "prefixes"
+        parts.append(f" under {noun} " + ", ".join(repr(p) for p in req.all_prefixes))
+    if req.keys:
+        noun = "key" if len(req.keys) == 1 else "keys"
+        listed = " (listing them too)" if req.list_keys else ""
+        parts.append(f" on {noun} " + ", ".join(repr(k) for k in req.keys) + listed)
+    return " and".join(parts)
+
+
 def _check_credentials(ctx: AwsContext) -> None:
     """A HEAD answer carries no error code, so a 403 may hide dead credentials: ask STS."""
     try:
@@ -310,7 +328,9 @@ def _check_credentials(ctx: AwsContext) -> None:
             raise error from None
 
 
-def _plan_buckets(ctx: AwsContext, req: CredentialRequest, plan: Plan) -> None:
+def _plan_buckets(ctx: AwsContext, req: CredentialRequest, plan: Plan) -> dict[str, str | None]:
+    """Facts and create steps for each bucket; returns the buckets that exist, with their regions."""
+    existing: dict[str, str | None] = {}
     create_region = req.bucket_region or ctx.region
     for bucket in req.buckets:
         try:
@@ -337,6 +357,7 @@ def _plan_buckets(ctx: AwsContext, req: CredentialRequest, plan: Plan) -> None:
             if code == "301" or status == 301:
                 region = headers.get("x-amz-bucket-region")
                 plan.facts.append(f"bucket {bucket} exists in {region or 'another region'}")
+                existing[bucket] = region
                 continue
             raise error from None
         except Exception as exc:
@@ -349,6 +370,41 @@ def _plan_buckets(ctx: AwsContext, req: CredentialRequest, plan: Plan) -> None:
             except Exception:  # the region is a detail for the reader; the bucket exists either way
                 region = None
         plan.facts.append(f"bucket {bucket} exists" + (f" in {region}" if region else ""))
+        existing[bucket] = region
+    return existing
+
+
+def _plan_bucket_encryption(ctx: AwsContext, plan: Plan, existing: dict[str, str | None]) -> None:
+    """Read each existing bucket's default encryption; a customer-managed KMS key goes into the
+    policy (`policies.kms_statements`), so the draft is made again with it and measured again."""
+    req = plan.request
+    grants: list[KmsKeyGrant] = []
+    for bucket, region in existing.items():
+        encryption = read_bucket_encryption(ctx, bucket, region)
+        if encryption.problem is not None:
+            plan.warnings.append(encryption.describe())
+            continue
+        plan.facts.append(encryption.describe())
+        if encryption.needs_key_grant:
+            assert encryption.key_arn is not None
+            key_region = encryption.key_arn.split(":")[3] or region or ctx.region
+            grants.append(KmsKeyGrant(bucket, encryption.key_arn, key_region, encryption.bucket_key_enabled))
+    if not grants:
+        return
+    keys = ", ".join(sorted({grant.key_arn for grant in grants}))
+    if req.access is AccessLevel.CUSTOM:
+        plan.warnings.append(
+            f"The custom policy is used as it is; reading or writing these buckets also needs KMS permissions on {keys}."
+        )
+        return
+    actions = " and ".join(policies.KMS_WRITE_ACTIONS if req.access.can_write else policies.KMS_READ_ACTIONS)
+    plan.facts.append(
+        f"the policy adds {actions} on {keys}, only through S3 in the bucket's region (kms:ViaService) and only "
+        "for the granted objects (kms:EncryptionContext:aws:s3:arn): S3 refuses reads and writes without it"
+    )
+    draft = draft_request(dataclasses.replace(req, kms_keys=tuple(grants)))
+    plan.draft = draft
+    plan.blockers.extend(problem.message for problem in draft.problems)
 
 
 def _plan_missing_bucket(bucket: str, req: CredentialRequest, region: str, plan: Plan) -> None:
@@ -710,7 +766,9 @@ def build_plan(ctx: AwsContext, request: CredentialRequest, identity: Identity |
         identity = whoami(ctx)
     plan = Plan(draft=draft, identity=identity)
     _review_policy(plan)
-    _plan_buckets(ctx, req, plan)
+    existing_buckets = _plan_buckets(ctx, req, plan)
+    _plan_bucket_encryption(ctx, plan, existing_buckets)
+    req = plan.request
     kind = CredentialKind(req.kind)
     if kind is CredentialKind.PERMANENT:
         _plan_permanent(ctx, req, identity, plan)

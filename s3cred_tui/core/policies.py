@@ -24,6 +24,19 @@ limit (twenty buckets with a prefix), it is granted on `arn:aws:s3:::*` instead:
 region is already disclosed to anyone by the `x-amz-bucket-region` header of HeadBucket, so the
 wider resource reveals nothing, and the data grants stay exactly as narrow.
 
+Several prefixes (`--prefix a/ --prefix b/`) share those statements: one ListBucket condition
+lists every prefix's pattern and the object statement lists every bucket/prefix ARN. Exact keys
+(`--key reports/2024.csv`) are object ARNs with `*`, `?` and `$` escaped (`${*}`, `${?}`, `${$}`),
+so a key named `a*b` never grants `a-anything-b`; they get no ListBucket unless listing is asked
+for, and then only with an `s3:prefix` equal to one of the keys.
+
+A bucket whose default encryption is a customer-managed KMS key (read by the planner) needs the
+key as well: readers `kms:Decrypt`, writers `kms:GenerateDataKey` and `kms:Decrypt` (a multipart
+upload decrypts its data key to add parts). The statement names only that key, only through S3
+in the bucket's region (`kms:ViaService`), and only for the granted objects
+(`kms:EncryptionContext:aws:s3:arn`; the bucket ARN when the bucket uses an S3 Bucket Key, since
+S3 then puts the bucket's ARN in the context).
+
 Statements are merged across buckets (one statement per kind of grant, listing every bucket's
 ARN) so that temporary credentials for twenty short-named buckets fit the 2,048-character
 session-policy limit. For the same reason read-write puts all object actions in one statement.
@@ -40,11 +53,14 @@ from s3cred_tui.core.request import (
     AccessLevel,
     CredentialKind,
     CredentialRequest,
+    KmsKeyGrant,
     PrefixMode,
 )
 from s3cred_tui.core.validation import (
-    normalise_prefix,
+    check_key_listing,
+    normalise_prefixes,
     validate_bucket_name,
+    validate_object_key,
     validate_policy_document,
 )
 
@@ -89,6 +105,11 @@ SID_LOCATION = "GetBucketLocation"
 SID_READ = "ReadObjects"
 SID_WRITE = "WriteObjects"
 SID_READ_WRITE = "ReadWriteObjects"
+SID_KMS = "UseBucketKmsKey"
+
+KMS_READ_ACTIONS = ("kms:Decrypt",)
+# A multipart upload decrypts the upload's data key to add each part, so writers need Decrypt too.
+KMS_WRITE_ACTIONS = ("kms:GenerateDataKey", "kms:Decrypt")
 
 _ESCAPES_LITERAL = {"*": "${*}", "?": "${?}", "$": "${$}"}
 _ESCAPES_PATTERN = {"$": "${$}"}
@@ -115,13 +136,52 @@ def object_arn(bucket: str, prefix: str = "", mode: PrefixMode = PrefixMode.PLAI
     return f"arn:aws:s3:::{bucket}/{_open_ended(escape_iam(prefix, mode))}"
 
 
-def list_prefix_condition(prefix: str, mode: PrefixMode = PrefixMode.PLAIN) -> dict[str, Any]:
-    """The ListBucket condition for a normalised, non-empty prefix.
+def key_arn(bucket: str, key: str) -> str:
+    """`arn:aws:s3:::BUCKET/KEY` for exactly one key: its `*`, `?` and `$` escaped, nothing open-ended."""
+    return f"arn:aws:s3:::{bucket}/{escape_iam(key, PrefixMode.LITERAL)}"
+
+
+def list_prefix_condition(prefix: str | Iterable[str], mode: PrefixMode = PrefixMode.PLAIN) -> dict[str, Any]:
+    """The ListBucket condition for one or several normalised, non-empty prefixes.
 
     `reports/*` lets a client list `reports/` and `reports/2024/`, but not `""` or `reports`,
     whose answers would include sibling keys such as `reports-private/...`.
     """
-    return {"StringLike": {"s3:prefix": [_open_ended(escape_iam(prefix, mode))]}}
+    prefixes = [prefix] if isinstance(prefix, str) else list(prefix)
+    return {"StringLike": {"s3:prefix": [_open_ended(escape_iam(p, mode)) for p in prefixes]}}
+
+
+def kms_statements(
+    grants: Iterable[KmsKeyGrant], access: AccessLevel | str, object_patterns: Mapping[str, list[str]]
+) -> list[dict[str, Any]]:
+    """One statement per customer-managed KMS key the chosen buckets encrypt with (see the module doc).
+
+    `object_patterns` maps each bucket to the object ARNs granted in it (the encryption context
+    S3 sends names the object, or the bucket when it uses an S3 Bucket Key).
+    """
+    access = AccessLevel(access)
+    actions = KMS_WRITE_ACTIONS if access.can_write else KMS_READ_ACTIONS
+    by_key: dict[tuple[str, str], list[str]] = {}
+    for grant in grants:
+        if grant.bucket not in object_patterns:
+            continue
+        contexts = [bucket_arn(grant.bucket)] if grant.bucket_key_enabled else object_patterns[grant.bucket]
+        by_key.setdefault((grant.key_arn, grant.region), []).extend(contexts)
+    statements = []
+    for index, ((arn, region), contexts) in enumerate(by_key.items()):
+        statements.append(
+            {
+                "Sid": SID_KMS if index == 0 else f"{SID_KMS}{index + 1}",
+                "Effect": "Allow",
+                "Action": list(actions),
+                "Resource": arn,
+                "Condition": {
+                    "StringEquals": {"kms:ViaService": f"s3.{region}.amazonaws.com"},
+                    "StringLike": {"kms:EncryptionContext:aws:s3:arn": list(dict.fromkeys(contexts))},
+                },
+            }
+        )
+    return statements
 
 
 def policy_for(
@@ -130,8 +190,14 @@ def policy_for(
     prefix: str = "",
     mode: PrefixMode = PrefixMode.PLAIN,
     extra_statements: Iterable[Mapping[str, Any]] = (),
+    *,
+    prefixes: Iterable[str] = (),
+    keys: Iterable[str] = (),
+    list_keys: bool = False,
+    kms_keys: Iterable[KmsKeyGrant] = (),
 ) -> dict[str, Any]:
-    """The least-privilege policy for these buckets at this level, optionally under a prefix."""
+    """The least-privilege policy for these buckets at this level, optionally under prefixes
+    (`prefix` and `prefixes` together) and/or on exact `keys`; the whole bucket when neither is given."""
     access = AccessLevel(access)
     mode = PrefixMode(mode)
     if access is AccessLevel.CUSTOM:
@@ -140,22 +206,42 @@ def policy_for(
     if not names:
         raise ValidationError("buckets", "Choose at least one bucket.")
     # Normalising again is harmless and keeps `reports` from ever granting `reports-private/`.
-    prefix = normalise_prefix(prefix, mode)
+    scope_prefixes = normalise_prefixes(((prefix,) if prefix else ()) + tuple(prefixes), mode)
+    exact_keys = tuple(dict.fromkeys(validate_object_key(k) for k in keys))
+    check_key_listing(exact_keys, list_keys, access)
+    scoped = bool(scope_prefixes or exact_keys)
     bucket_arns = [bucket_arn(b) for b in names]
-    object_arns = [object_arn(b, prefix, mode) for b in names]
+    object_patterns = {
+        b: [object_arn(b, p, mode) for p in scope_prefixes] + [key_arn(b, k) for k in exact_keys]
+        if scoped
+        else [object_arn(b)]
+        for b in names
+    }
+    object_arns = [arn for b in names for arn in object_patterns[b]]
+    list_patterns = [_open_ended(escape_iam(p, mode)) for p in scope_prefixes]
+    if list_keys:
+        list_patterns += [escape_iam(k, PrefixMode.LITERAL) for k in exact_keys]
 
     statements: list[dict[str, Any]] = []
     location: dict[str, Any] | None = None
     if access.can_read:
-        listing: dict[str, Any] = {"Sid": SID_LIST, "Effect": "Allow", "Action": "s3:ListBucket", "Resource": bucket_arns}
-        if prefix:
-            listing["Condition"] = list_prefix_condition(prefix, mode)
+        if scoped:
+            if list_patterns:
+                statements.append(
+                    {
+                        "Sid": SID_LIST,
+                        "Effect": "Allow",
+                        "Action": "s3:ListBucket",
+                        "Resource": bucket_arns,
+                        "Condition": {"StringLike": {"s3:prefix": list_patterns}},
+                    }
+                )
             location = {"Sid": SID_LOCATION, "Effect": "Allow", "Action": "s3:GetBucketLocation", "Resource": bucket_arns}
-        else:
-            listing["Action"] = ["s3:ListBucket", "s3:GetBucketLocation"]
-        statements.append(listing)
-        if location:
             statements.append(location)
+        else:
+            statements.append(
+                {"Sid": SID_LIST, "Effect": "Allow", "Action": ["s3:ListBucket", "s3:GetBucketLocation"], "Resource": bucket_arns}
+            )
     if access is AccessLevel.READ_ONLY:
         sid, actions = SID_READ, READ_OBJECT_ACTIONS
     elif access is AccessLevel.WRITE_ONLY:
@@ -163,6 +249,7 @@ def policy_for(
     else:
         sid, actions = SID_READ_WRITE, READ_OBJECT_ACTIONS + WRITE_OBJECT_ACTIONS + DELETE_OBJECT_ACTIONS
     statements.append({"Sid": sid, "Effect": "Allow", "Action": list(actions), "Resource": object_arns})
+    statements.extend(kms_statements(kms_keys, access, object_patterns))
     document = {"Version": POLICY_VERSION, "Statement": statements}
     if location and len(bucket_arns) > 1 and policy_size(document) > SESSION_POLICY_LIMIT:
         location["Resource"] = "arn:aws:s3:::*"
@@ -175,7 +262,17 @@ def policy_for_request(req: CredentialRequest) -> dict[str, Any]:
     if req.custom_policy is not None:
         validate_policy_document(req.custom_policy)
         return req.custom_policy  # type: ignore[return-value]
-    return policy_for(req.buckets, req.access, req.prefix, req.prefix_mode, req.extra_statements)
+    return policy_for(
+        req.buckets,
+        req.access,
+        req.prefix,
+        req.prefix_mode,
+        req.extra_statements,
+        prefixes=req.prefixes,
+        keys=req.keys,
+        list_keys=req.list_keys,
+        kms_keys=req.kms_keys,
+    )
 
 
 def policy_json(doc: Mapping[str, Any] | str, pretty: bool = True) -> str:

@@ -20,6 +20,8 @@ Public API:
 - `level_of(capabilities) -> str`, `reach_text(reach) -> str` ("reports/2024/ read-only")
 - `TrustEntry(principal, principal_type, who, allowed, conditional, reason)`
 - `who_can_assume(trust_policy, role_arn) -> tuple[TrustEntry, ...]`
+- `bucket_policy_access(bucket_policy, bucket, prefix, bucket_account, known_principals=()) ->
+  list[access_map.UserAccess]`: the access-map rows of principals only a bucket policy names
 """
 
 from __future__ import annotations
@@ -29,11 +31,11 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from s3cred_tui.core.access_map import CAPABILITIES
+from s3cred_tui.core.access_map import CAPABILITIES, UserAccess
 from s3cred_tui.core.errors import S3CredError
 from s3cred_tui.core.simulate import RequestContext, evaluate, s3_capabilities
 
-__all__ = ["Reach", "TrustEntry", "level_of", "reach_of", "reach_text", "who_can_assume"]
+__all__ = ["Reach", "TrustEntry", "bucket_policy_access", "level_of", "reach_of", "reach_text", "who_can_assume"]
 
 NamedPolicy = tuple[str, Mapping[str, Any]]
 
@@ -161,7 +163,7 @@ def reach_of(
 class TrustEntry:
     principal: str  # as written in the trust policy ("*", an account, an ARN, a service name)
     principal_type: str  # "AWS", "Service", "Federated", "CanonicalUser"
-    who: str  # in plain words
+    who: str  # in a few words: "user alice", "this account", "account 999999999999", "anyone"
     allowed: bool  # the evaluator's answer, with any Condition taken as met
     conditional: tuple[str, ...]  # condition keys the statement depends on (empty: unconditional)
     reason: str
@@ -174,29 +176,32 @@ _STAND_IN = "s3cred-reach-principal"
 _OTHER_ACCOUNT = "000000000000"
 
 
-def _caller_for(principal: str, role_account: str, partition: str) -> tuple[str, str]:
-    """A caller ARN standing for `principal`, and the principal in plain words."""
+_DELEGATES = " Any of its principals whose own policies allow sts:AssumeRole on the role gets in."
+
+
+def _caller_for(principal: str, role_account: str, partition: str) -> tuple[str, str, str]:
+    """A caller ARN standing for `principal`, the principal in a few words, and what naming it means
+    beyond itself ("" for a single principal)."""
     if principal == "*":
-        return f"arn:{partition}:iam::{_OTHER_ACCOUNT}:user/{_STAND_IN}", "anyone, in any AWS account"
+        return (f"arn:{partition}:iam::{_OTHER_ACCOUNT}:user/{_STAND_IN}", "anyone",
+                " That is every principal of every AWS account whose own policies allow sts:AssumeRole.")
     root = _ROOT_ARN.match(principal)
     account = root.group(2) if root else principal if _ACCOUNT_ID.match(principal) else None
     if account is not None:
         whose = "this account" if account == role_account else f"account {account}"
-        return (
-            f"arn:{partition}:iam::{account}:user/{_STAND_IN}",
-            f"any principal of {whose} whose own policies allow sts:AssumeRole",
-        )
+        return f"arn:{partition}:iam::{account}:user/{_STAND_IN}", whose, _DELEGATES
     named = _IAM_ARN.match(principal)
     if named is not None and named.group(3) == "role":
         role_name = named.group(4).rsplit("/", 1)[-1]
         return (
             f"arn:{named.group(1)}:sts::{named.group(2)}:assumed-role/{role_name}/{_STAND_IN}",
             f"sessions of role {role_name}" + ("" if named.group(2) == role_account else f" (account {named.group(2)})"),
+            "",
         )
     if named is not None:
         user = named.group(4).rsplit("/", 1)[-1]
-        return principal, f"user {user}" + ("" if named.group(2) == role_account else f" (account {named.group(2)})")
-    return principal, f"principal {principal}"
+        return principal, f"user {user}" + ("" if named.group(2) == role_account else f" (account {named.group(2)})"), ""
+    return principal, f"principal {principal}", ""
 
 
 def _statement_principals(statement: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -258,7 +263,7 @@ def who_can_assume(trust_policy: Any, role_arn: str) -> tuple[TrustEntry, ...]:
                                f"The trust policy names {who}; the policy evaluator models AWS principals only.")
                 )
                 continue
-            caller, who = _caller_for(principal, role_account, partition)
+            caller, who, meaning = _caller_for(principal, role_account, partition)
             own = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": role_arn}]}
             try:
                 decision = evaluate(
@@ -271,12 +276,82 @@ def who_can_assume(trust_policy: Any, role_arn: str) -> tuple[TrustEntry, ...]:
                 entries.append(TrustEntry(principal, principal_type, who, False, conditional,
                                           f"The trust policy could not be evaluated: {exc.message}"))
                 continue
-            # The evaluator's own sentence names only the identity side of a same-account allow; the
-            # trust statements that admit the principal matter as much here.
-            reason = (
-                f"Allowed by {'; '.join(s.label for s in decision.deciding)}." if decision.allowed else decision.reason
-            )
+            # The identity side is a stand-in ("its own policies allow it"): what admits the principal
+            # is the trust policy's statements, so those are what the reason names.
+            trusting = [s.label for s in decision.deciding if s.policy_name == "trust policy"]
+            if decision.allowed:
+                reason = f"Admitted by {'; '.join(trusting) or 'the trust policy'}.{meaning}"
+            else:
+                reason = decision.reason
             if conditional:
                 reason += f" Only when its Condition holds ({', '.join(conditional)})."
             entries.append(TrustEntry(principal, principal_type, who, decision.allowed, conditional, reason))
     return tuple(entries)
+
+
+# -- principals a bucket policy names -----------------------------------------------------------
+
+_THEIR_SIDE = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}
+
+
+def bucket_policy_access(
+    bucket_policy: Mapping[str, Any] | None,
+    bucket: str,
+    prefix: str,
+    bucket_account: str | None,
+    known_principals: Iterable[str] = (),
+) -> list[UserAccess]:
+    """Rows of the access map for the principals the bucket policy's Allow statements name that the
+    account's own user and role rows do not cover: `*` (anyone, even without credentials), other
+    accounts and their principals (their own account must allow it too: assumed here, so the row
+    shows what the bucket policy opens), services (named, not evaluated). The bucket's own account
+    is left out: naming it delegates to the users' and roles' own policies, which their rows show.
+    """
+    if not isinstance(bucket_policy, Mapping):
+        return []
+    known = set(known_principals)
+    named = ("bucket policy", dict(bucket_policy))
+    rows: list[UserAccess] = []
+    seen: set[tuple[str, str]] = set()
+    for statement in _as_list(bucket_policy.get("Statement")):
+        if not isinstance(statement, Mapping) or statement.get("Effect") != "Allow":
+            continue
+        conditional = _condition_keys(statement)
+        for principal_type, principal in _statement_principals(statement):
+            if (principal_type, principal) in seen or principal in known:
+                continue
+            seen.add((principal_type, principal))
+            when = f"when its Condition holds ({', '.join(conditional)})" if conditional else ""
+            if principal_type != "AWS":
+                rows.append(UserAccess(
+                    f"{principal_type} {principal}", None, None, None, None, kind="bucket policy",
+                    error=f"The bucket policy names {principal_type} {principal}; the policy evaluator models AWS "
+                          "principals only.",
+                ))
+                continue
+            if principal == "*":
+                caller, who, identity, account = None, "anyone (*)", [], None
+                via = "anyone, even without AWS credentials"
+            else:
+                caller, who, _meaning = _caller_for(principal, bucket_account or "", "aws")
+                if who == "this account":
+                    continue  # delegation to the account's own policies: the user and role rows show it
+                parts = caller.split(":")
+                account = parts[4] if len(parts) > 4 else None
+                same = bool(bucket_account) and account == bucket_account
+                identity = [] if same else [("its own account's policies (assumed to allow)", _THEIR_SIDE)]
+                via = "" if same else "if its own account's policies allow it too"
+            try:
+                decisions = s3_capabilities(
+                    identity, bucket, prefix, resource_policy=named, principal_arn=caller,
+                    resource_account=bucket_account if caller else None,
+                )
+            except S3CredError as exc:
+                rows.append(UserAccess(who, None, None, None, None, kind="bucket policy", error=exc.message))
+                continue
+            rows.append(UserAccess(
+                who, decisions["list"], decisions["read"], decisions["write"], decisions["delete"],
+                kind="bucket policy", via="; ".join(v for v in (via, when) if v),
+                notes=(f"Only {when}.",) if conditional else (),
+            ))
+    return rows

@@ -63,11 +63,26 @@ MAX_DURATION_SECONDS = 12 * 60 * 60
 
 
 @dataclass(frozen=True)
+class KmsKeyGrant:
+    """A bucket whose default encryption is a customer-managed KMS key, read from the account."""
+
+    bucket: str
+    key_arn: str
+    region: str
+    # With an S3 Bucket Key, S3 asks KMS with the bucket's ARN as encryption context, not the object's.
+    bucket_key_enabled: bool = False
+
+
+@dataclass(frozen=True)
 class CredentialRequest:
     """A request for credentials, before or after validation.
 
     `prefix` is as typed; `draft.draft_request` gives a copy with the prefix
-    normalised (trailing `/`, no leading `/`).
+    normalised (trailing `/`, no leading `/`). Several prefixes go in `prefixes` (`prefix`, when
+    also given, counts as one of them); the normalised copy holds them all in `prefixes` and the
+    first in `prefix`. `keys` are exact object keys (always literal: `*` and `?` are characters);
+    `list_keys` also lets the credentials list those exact keys. `kms_keys` are filled in by the
+    planner from the buckets' default encryption, never typed.
     """
 
     buckets: tuple[str, ...]
@@ -89,7 +104,17 @@ class CredentialRequest:
     # The person has seen and accepted that the custom policy (or the extra statements) grants more
     # than the named buckets (`policy_checks.check_custom_policy(...).broad`); without it the plan refuses.
     allow_broad: bool = False
+    prefixes: tuple[str, ...] = ()
+    keys: tuple[str, ...] = ()
+    list_keys: bool = False
+    kms_keys: tuple[KmsKeyGrant, ...] = ()
 
     @property
     def temporary(self) -> bool:
         return self.kind.temporary
+
+    @property
+    def all_prefixes(self) -> tuple[str, ...]:
+        """`prefix` and `prefixes` together, in order, each once ("" dropped: it means no prefix)."""
+        combined = ((self.prefix,) if self.prefix else ()) + tuple(self.prefixes)
+        return tuple(dict.fromkeys(p for p in combined if p))

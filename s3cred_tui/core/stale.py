@@ -14,8 +14,8 @@ a `StaleFlag` with a sentence saying why:
 - `CONSOLE_WITH_KEYS`: a user who signs in to the console (a person) and also holds an active
   access key, the long-lived secret people leave in files.
 
-Thresholds come from the settings (`Settings.stale_key_days`, `Settings.unused_key_days`) when
-`core.settings` has them; `thresholds_from(settings)` reads them, and the defaults are below.
+Thresholds come from the person's settings (`core.settings.Settings.stale_key_days` and
+`unused_key_days`, 90 days each by default); `thresholds_from(settings)` reads them.
 
 Public API:
 - `StaleThresholds(key_age_days=90, unused_days=90)`, `thresholds_from(settings) -> StaleThresholds`

@@ -130,6 +130,52 @@ def normalise_prefix(prefix: str, mode: PrefixMode = PrefixMode.PLAIN) -> str:
     return prefix
 
 
+def normalise_prefixes(prefixes: Iterable[str], mode: PrefixMode = PrefixMode.PLAIN) -> tuple[str, ...]:
+    """Several prefixes, each normalised (`normalise_prefix`), each once, in the order given.
+
+    A prefix inside another one given (`reports/2024/` beside `reports/`) adds nothing and is
+    dropped, except in PATTERN mode where wildcards make "inside" a matter of patterns.
+    """
+    mode = PrefixMode(mode)
+    normalised = list(dict.fromkeys(normalise_prefix(p, mode) for p in prefixes if p))
+    if mode is PrefixMode.PATTERN:
+        return tuple(normalised)
+    return tuple(p for p in normalised if not any(p != other and p.startswith(other) for other in normalised))
+
+
+def validate_object_key(key: str) -> str:
+    """An exact object key to grant (`--key`): non-empty text of at most 1,024 bytes, as typed.
+
+    `*` and `?` are allowed: an exact key is always matched literally (escaped as `${*}`, `${?}`).
+    """
+
+    def refuse(message: str) -> ValidationError:
+        return ValidationError("keys", message)
+
+    if not isinstance(key, str):
+        raise refuse(f"An object key must be text, not {type(key).__name__}.")
+    if key == "":
+        raise refuse("An object key cannot be empty.")
+    check_characters(key, "keys", "object key")
+    if key.startswith("/"):
+        raise refuse(f"S3 keys rarely start with /; did you mean {key.lstrip('/')!r}?")
+    size = len(key.encode("utf-8"))
+    if size > MAX_PREFIX_BYTES:
+        raise refuse(f"The key is {size:,} bytes; an S3 key can be at most {MAX_PREFIX_BYTES:,}.")
+    return key
+
+
+def check_key_listing(keys: Iterable[str], list_keys: bool, access: AccessLevel | str) -> None:
+    """Listing exact keys (`--list-keys`) needs keys to list and a level that reads."""
+    if not list_keys:
+        return
+    if not tuple(keys):
+        raise ValidationError("keys", "Listing exact keys needs at least one key (--key).")
+    access = AccessLevel(access)
+    if not access.can_read:
+        raise ValidationError("keys", f"Listing keys is only for levels that read, not {access.value}.")
+
+
 def validate_endpoint_url(url: str) -> str:
     """An endpoint such as `https://s3.example.com` or `http://127.0.0.1:9000`, or a ValidationError
     (botocore raises a bare ValueError for one it cannot use)."""

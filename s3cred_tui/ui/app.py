@@ -8,13 +8,19 @@ While a screen shows a secret AWS shows only once (`confirm.HoldsSecret`), every
 would drop it (q, ctrl+q, ctrl+c, the palette's Quit, Refresh and profile switches) asks first:
 `leave_secret_first` is the one gate. On start, runs a previous process left unfinished
 (`core.journal`) are listed with an offer to roll them back.
+
+The person's settings (`core.settings`) give the theme (a theme picked in the palette is saved
+back), the keymap (binding ids to keys, Textual's keymaps), the default profile and region
+(`run_app`), the boundary default of the create form and the INI profile name.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import os
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
+from pathlib import Path
 from typing import cast
 
 import botocore.session
@@ -34,7 +40,9 @@ from s3cred_tui.core.plan import Plan
 from s3cred_tui.core.probe import Expectation
 from s3cred_tui.core.request import AccessLevel, CredentialRequest
 from s3cred_tui.core.session import AwsContext, SessionConfig
+from s3cred_tui.core.settings import Settings, config_path, load_settings, save_setting
 from s3cred_tui.ui.base import ReportsWorkerFailures
+from s3cred_tui.ui.clipboard import copy_and_notify
 from s3cred_tui.ui.commands import S3CredCommands
 from s3cred_tui.ui.formatting import utc_now
 from s3cred_tui.ui.guards import require_writable
@@ -42,6 +50,7 @@ from s3cred_tui.ui.screens.account import AccountScreen
 from s3cred_tui.ui.screens.apply import ApplyScreen
 from s3cred_tui.ui.screens.bucket import BucketScreen
 from s3cred_tui.ui.screens.confirm import (
+    ConfirmModal,
     HoldsSecret,
     LeaveSecretModal,
     leave_secret_question,
@@ -49,12 +58,23 @@ from s3cred_tui.ui.screens.confirm import (
 from s3cred_tui.ui.screens.create import CreateScreen
 from s3cred_tui.ui.screens.create_flow import CreateFlowScreen
 from s3cred_tui.ui.screens.error import ErrorModal
+from s3cred_tui.ui.screens.group import GroupsScreen
 from s3cred_tui.ui.screens.help import HelpScreen
+from s3cred_tui.ui.screens.made import MadeScreen
 from s3cred_tui.ui.screens.probe import ProbeScreen
 from s3cred_tui.ui.screens.recover import UnfinishedRunsModal
 from s3cred_tui.ui.screens.result import ResultScreen
 from s3cred_tui.ui.screens.review import ReviewScreen
-from s3cred_tui.ui.screens.user import UserScreen
+from s3cred_tui.ui.screens.roles import RolesScreen
+from s3cred_tui.ui.screens.rotate import RotateScreen
+from s3cred_tui.ui.screens.user import DeletedUserModal, UserScreen
+from s3cred_tui.ui.screens.create_pickers import BucketPickerModal, PrefixPickerModal
+from s3cred_tui.ui.screens.error import MessageModal
+from s3cred_tui.ui.keys import binding_ids, key_rows, markdown_table
+from s3cred_tui.ui.widgets.copy_menu import CopyMenuModal
+from s3cred_tui.ui.widgets.filter_table import FilterInput, FilterTable
+from s3cred_tui.ui.widgets.motion import MotionDataTable, MotionTree
+from s3cred_tui.ui.widgets.new_key import NewKeyModal
 
 ERROR_TITLES: tuple[tuple[type[errors.S3CredError], str], ...] = (
     (errors.CredentialsMissing, "No AWS credentials"),
@@ -67,6 +87,18 @@ ERROR_TITLES: tuple[tuple[type[errors.S3CredError], str], ...] = (
     (errors.LimitExceeded, "AWS limit reached"),
     (errors.ValidationError, "Invalid input"),
 )
+
+
+DEFAULT_THEME = "textual-dark"
+SSO_EXPIRED_CODE = "SSOTokenExpired"
+
+
+def error_message(error: errors.S3CredError, profile: str | None) -> str:
+    """What a person reads for `error`; an expired SSO session names the command that renews it."""
+    if error.code == SSO_EXPIRED_CODE:
+        login = f"aws sso login --profile {profile}" if profile else "aws sso login"
+        return f"The SSO session has expired or is missing: run `{login}`, then press r to try again."
+    return error.message
 
 
 def error_title(error: errors.S3CredError) -> str:
@@ -95,8 +127,13 @@ class S3CredApp(App[None]):
     SUB_TITLE = "least-privilege S3 credentials"
     CSS_PATH = "app.tcss"
     COMMANDS = App.COMMANDS | {S3CredCommands}
+    # Screens restack their panes below these sizes (`-narrow`, `-short` in the .tcss files):
+    # everything stays usable at 80×24.
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (32, "-tall")]
     BINDINGS = [
-        Binding("q", "quit", "Quit", id="app.quit", tooltip="Leave s3cred-tui"),
+        # Not in the footers (every key of a screen fits at 80 columns); the help lists it.
+        Binding("q", "quit", "Quit", show=False, id="app.quit", tooltip="Leave s3cred-tui"),
         Binding(
             "question_mark,f1",
             "help",
@@ -111,12 +148,25 @@ class S3CredApp(App[None]):
     # Why whoami failed, shown in the identity bar until it answers (`ensure_identity` asks again).
     identity_problem: reactive[str | None] = reactive(None, init=False)
 
-    def __init__(self, config: SessionConfig, *, read_only: bool = False, demo_note: str | None = None) -> None:
+    def __init__(
+        self,
+        config: SessionConfig,
+        *,
+        read_only: bool = False,
+        demo_note: str | None = None,
+        settings: Settings | None = None,
+        settings_path: Path | None = None,
+        settings_error: errors.S3CredError | None = None,
+    ) -> None:
         super().__init__()
         self.config = config
         self.read_only = read_only
         self.demo_note = demo_note
+        self.settings = settings or Settings()
+        # Where a theme picked in the palette is saved; None (tests, embedding) saves nothing.
+        self.settings_path = settings_path
         self.startup_error: errors.S3CredError | None = None
+        self._settings_error = settings_error
         self.aws = self._context_for(config)
         self._errors_on_screen: set[str] = set()
         # Ages ("3 days") are measured against this; tests pin it for stable snapshots.
@@ -131,12 +181,41 @@ class S3CredApp(App[None]):
             return AwsContext(replace(config, profile=None))
 
     def on_mount(self) -> None:
-        self.theme = "textual-dark"
+        self._apply_settings()
         self.push_screen(AccountScreen())
         self.load_identity()
         self.find_unfinished_runs()
         if self.startup_error is not None:
             self.show_error(self.startup_error)
+        if self._settings_error is not None:
+            self.show_error(self._settings_error, title="Settings not used")
+
+    def _apply_settings(self) -> None:
+        wanted = self.settings.theme or DEFAULT_THEME
+        if wanted not in self.available_themes:
+            self.notify(f"Unknown theme {wanted!r} in the settings; using {DEFAULT_THEME}.", severity="warning")
+            wanted = DEFAULT_THEME
+        self.theme = wanted
+        if self.settings.keymap:
+            unknown = sorted(set(self.settings.keymap) - binding_ids(key_places()))
+            if unknown:
+                self.notify(
+                    f"Unknown binding ids in the settings' keymap: {', '.join(unknown)} (see the help for the ids).",
+                    severity="warning",
+                )
+            self.set_keymap(self.settings.keymap)
+        self.watch(self, "theme", self._theme_chosen, init=False)
+
+    def _theme_chosen(self, theme: str) -> None:
+        """A theme picked in the palette is the one the next start uses."""
+        if self.settings_path is None or theme == self.settings.theme:
+            return
+        try:
+            save_setting("theme", theme, self.settings_path)
+        except (errors.S3CredError, OSError) as exc:
+            self.notify(f"Could not save the theme: {exc}", severity="warning")
+            return
+        self.settings = replace(self.settings, theme=theme)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="journal", name="looking for unfinished runs")
     def find_unfinished_runs(self) -> None:
@@ -226,7 +305,7 @@ class S3CredApp(App[None]):
         if error is None or isinstance(error, errors.Cancelled):
             return
         if worker.group == "identity" and worker.node is self:
-            self.identity_problem = error.message
+            self.identity_problem = error_message(error, self.aws.profile)
         if title is not None:
             # The title already says what failed; the message is the reason alone.
             self.show_error(error, title=title)
@@ -235,7 +314,7 @@ class S3CredApp(App[None]):
 
     def show_error(self, error: errors.S3CredError, doing: str | None = None, *, title: str | None = None) -> None:
         # Several workers often fail for one reason (no credentials): say it once.
-        reason = error.message
+        reason = error_message(error, self.aws.profile)
         if reason in self._errors_on_screen:
             return
         self._errors_on_screen.add(reason)
@@ -255,15 +334,48 @@ class S3CredApp(App[None]):
     def open_bucket(self, name: str, region: str | None = None) -> None:
         self.push_screen(BucketScreen(name, region=region))
 
+    def open_made(self) -> None:
+        """Everything s3cred-tui made, with reach, key ages and a reviewed cleanup."""
+        self.push_screen(MadeScreen())
+
+    def open_rotate(self, user: str, key_id: str | None = None) -> bool:
+        """Guided rotation of one of `user`'s keys, unless the app is read-only. True when opened."""
+        if not require_writable(self, "rotate an access key"):
+            return False
+        self.push_screen(RotateScreen(user, key_id))
+        return True
+
+    def open_roles(self) -> None:
+        self.push_screen(RolesScreen())
+
+    def open_groups(self) -> None:
+        self.push_screen(GroupsScreen())
+
     def open_user(self, name: str) -> None:
         self.push_screen(UserScreen(name))
 
-    def open_create(self, buckets: Sequence[str] = (), prefix: str = "") -> bool:
-        """Open the create form, prefilled, unless the app is read-only (then say why). True when opened."""
+    def open_create(self, buckets: Sequence[str] = (), prefix: str = "", *, user: str | None = None) -> bool:
+        """Open the create form, prefilled (`user`: a key for that existing user), unless the app
+        is read-only (then say why). True when opened."""
         if not require_writable(self, "create credentials"):
             return False
-        self.push_screen(CreateScreen(buckets=buckets, prefix=prefix))
+        self.push_screen(CreateScreen(buckets=buckets, prefix=prefix, user=user))
         return True
+
+    def copy_plain(self, text: str, what: str) -> None:
+        """Copy something that is no secret (a name, an ARN, a URL) and say how it went."""
+        copy_and_notify(self, text, what)
+
+    def open_in_console(self, url: str, what: str) -> None:
+        """Open `what` in the AWS console (a browser); an endpoint that is not AWS has none."""
+        if self.aws.config.endpoint_label != "AWS":
+            self.notify(
+                f"This account is at {self.aws.config.endpoint_label}, not AWS: there is no console to open {what} in.",
+                severity="warning",
+            )
+            return
+        self.open_url(url)
+        self.notify(f"Opening {what} in the AWS console: {url}", title="Console")
 
     def open_review(self, request: CredentialRequest) -> None:
         """The plan for a validated request; building it only reads the account."""
@@ -304,9 +416,13 @@ class S3CredApp(App[None]):
         # Without wait_for_dismiss, push_screen returns the AwaitMount (never the Future).
         return cast(AwaitMount, self.push_screen(screen))
 
+    def key_help(self) -> str:
+        """The key table (Markdown) of the help screen, as the bindings and the keymap make it."""
+        return markdown_table(key_rows(key_places(), self.settings.keymap))
+
     def open_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen())
+            self.push_screen(HelpScreen(self.key_help(), str(self.settings_path or config_path())))
 
     def action_help(self) -> None:
         self.open_help()
@@ -382,5 +498,62 @@ class S3CredApp(App[None]):
         self.notify(f"Now using profile {profile}.", title="Profile")
 
 
+def key_places() -> list[tuple[str, type]]:
+    """Every class that binds keys, and where in the app it applies (help, README, keymap ids)."""
+    return [
+        ("everywhere", S3CredApp),
+        ("lists, menus, panes", MotionDataTable),
+        ("trees", MotionTree),
+        ("lists", FilterTable),
+        ("filter box", FilterInput),
+        ("Account", AccountScreen),
+        ("Bucket", BucketScreen),
+        ("User", UserScreen),
+        ("Create", CreateScreen),
+        ("Pick buckets", BucketPickerModal),
+        ("Pick a prefix", PrefixPickerModal),
+        ("Review", ReviewScreen),
+        ("Apply", ApplyScreen),
+        ("Result", ResultScreen),
+        ("Copy menu", CopyMenuModal),
+        ("New key", NewKeyModal),
+        ("Probe", ProbeScreen),
+        ("Questions", ConfirmModal),
+        ("Messages", MessageModal),
+        ("Messages", ErrorModal),
+        ("Messages", DeletedUserModal),
+        ("Unfinished runs", UnfinishedRunsModal),
+        ("Help", HelpScreen),
+        ("Made by s3cred-tui", MadeScreen),
+        ("Rotate a key", RotateScreen),
+        ("Roles", RolesScreen),
+        ("Groups", GroupsScreen),
+    ]
+
+
+def with_defaults(config: SessionConfig, settings: Settings, environ: Mapping[str, str]) -> SessionConfig:
+    """The settings' default profile and region, where neither the command line nor the
+    environment chose one (and never for an endpoint or explicit keys such as the demo's)."""
+    if config.endpoint_url or config.access_key_id:
+        return config
+    environment_chose = environ.get("AWS_PROFILE") or environ.get("AWS_ACCESS_KEY_ID")
+    profile = config.profile or (None if environment_chose else settings.default_profile)
+    region_set = config.region or environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION")
+    region = config.region or (None if region_set else settings.default_region)
+    return replace(config, profile=profile, region=region)
+
+
 def run_app(config: SessionConfig, *, read_only: bool = False, demo_note: str | None = None) -> None:
-    S3CredApp(config, read_only=read_only, demo_note=demo_note).run()
+    settings, problem = Settings(), None
+    try:
+        settings = load_settings()
+    except errors.S3CredError as exc:
+        problem = exc  # said on screen once the app runs; the defaults meanwhile
+    S3CredApp(
+        with_defaults(config, settings, os.environ),
+        read_only=read_only,
+        demo_note=demo_note,
+        settings=settings,
+        settings_path=config_path(),
+        settings_error=problem,
+    ).run()

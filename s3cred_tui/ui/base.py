@@ -21,6 +21,7 @@ from textual.app import App
 from textual.binding import ActiveBinding
 from textual.dom import DOMNode
 from textual.screen import ModalScreen, Screen
+from textual.widgets import Footer
 from textual.worker import Worker
 
 from s3cred_tui.core.session import AwsContext
@@ -79,6 +80,10 @@ class ReportsWorkerFailures(_Node):
         """What this node itself does when one of its workers changes state; nothing by default."""
 
 
+# Terminal width (columns) from which the footer also shows the command palette's key.
+PALETTE_IN_FOOTER_FROM = 100
+
+
 def action_name(action: str) -> str:
     """`copy('ini')` -> `copy`, `app.quit` -> `quit`: the action a binding runs, without arguments."""
     return action.split("(", 1)[0].rsplit(".", 1)[-1]
@@ -101,6 +106,21 @@ class HidesMutatingActions(AppContext):
 
 class AwsScreen(HidesMutatingActions, ReportsWorkerFailures, Screen[ScreenResult]):
     """A full screen of the app."""
+
+    def on_mount(self) -> None:
+        # Textual calls this besides a subclass's own on_mount (handlers run along the MRO).
+        # A compact footer keeps every key of a screen visible at 80 columns.
+        for footer in self.query(Footer):
+            footer.compact = True
+        self._fit_footer()
+
+    def on_resize(self) -> None:
+        self._fit_footer()
+
+    def _fit_footer(self) -> None:
+        """The palette's key (ctrl+p) only where the screen's own keys still fit beside it."""
+        for footer in self.query(Footer):
+            footer.show_command_palette = self.app.size.width >= PALETTE_IN_FOOTER_FROM
 
 
 class AwsModalScreen(HidesMutatingActions, ReportsWorkerFailures, ModalScreen[ScreenResult]):

@@ -1,4 +1,5 @@
-"""Command palette entries: create credentials, open a user, probe a key, refresh, switch profile, help."""
+"""Command palette entries: create credentials, open a user, probe a key, refresh, switch profile, help,
+what s3cred-tui made, roles, groups, rotate a user's key."""
 
 from __future__ import annotations
 
@@ -32,6 +33,13 @@ class S3CredCommands(Provider):
             "Paste any access key and secret: see which S3 requests it really gets through",
             app.open_probe,
         )
+        yield PaletteCommand(
+            "Made by s3cred-tui",
+            "Every user, role and bucket it made: reach, key ages, who can assume; rotate or clean up",
+            app.open_made,
+        )
+        yield PaletteCommand("Roles", "Every IAM role: who can assume it, its policies and reach (read-only)", app.open_roles)
+        yield PaletteCommand("Groups", "Every IAM group: members, policies and reach (read-only)", app.open_groups)
         for profile in app.available_profiles():
             yield PaletteCommand(
                 f"Switch profile: {profile}",
@@ -42,17 +50,27 @@ class S3CredCommands(Provider):
             return
         for bucket in account.bucket_names():
             yield PaletteCommand(
+                f"Open bucket {bucket}", "Prefixes, and who can do what in it", partial(app.open_bucket, bucket)
+            )
+        for bucket in account.bucket_names():
+            yield PaletteCommand(
                 f"Create credentials for bucket {bucket}",
                 "Open the create form with this bucket selected",
                 partial(app.open_create, [bucket]),
             )
         for user in account.user_names():
             yield PaletteCommand(f"Open user {user}", "Policies, groups and access keys", partial(app.open_user, user))
+            yield PaletteCommand(
+                f"Rotate a key of user {user}", "Step by step: new key, shown once, checked, then the old one goes",
+                partial(app.open_rotate, user),
+            )
 
     async def discover(self) -> Hits:
         for command in self._commands():
             # Discovery lists only the general commands, not one line per bucket or user.
-            if command.text.startswith(("Create credentials for bucket ", "Open user ")):
+            if command.text.startswith(
+                ("Create credentials for bucket ", "Open bucket ", "Open user ", "Rotate a key of user ")
+            ):
                 continue
             yield DiscoveryHit(command.text, command.run, help=command.help)
 

@@ -649,3 +649,20 @@ def test_one_request_with_a_session_policy_is_not_compared(ctx, iam, analyzer):
 
     assert report.simulation.status is CheckStatus.SKIPPED
     assert "takes no session policy" in report.simulation.message
+
+
+def test_policies_go_to_aws_as_ascii_json(ctx, iam):
+    """IAM's policy parameters take U+0020-U+00FF only: other characters of a key travel as \\u escapes."""
+    policy = policy_for([BUCKET], AccessLevel.READ_ONLY, "日本/")
+    sent = json.dumps(policy, separators=(",", ":"))
+    assert "\\u65e5\\u672c" in sent and sent.isascii()
+    resource = f"{BUCKET_ARN}/日本/s3cred-probe-object"
+    iam.add_response(
+        "simulate_custom_policy",
+        simulated(result("s3:GetObject", resource, "allowed", MATCHED)),
+        {"PolicyInputList": [sent], "ActionNames": ["s3:GetObject"], "ResourceArns": [resource]},
+    )
+
+    [row] = aws_checks.compare_with_aws(ctx, [aws_checks.SimulatedRequest("read", "s3:GetObject", resource)], [("p", policy)]).rows
+
+    assert row.agrees

@@ -354,7 +354,7 @@ async def test_new_key_is_shown_once_masked_until_revealed(account):
         assert list(key_statuses(account, "carol")) == [creds.access_key_id]
         values = modal.query_one("#new-key-values")
         assert creds.secret_access_key not in str(values.render())
-        await pilot.press("s")
+        await pilot.press("v")  # reveal (issue 12: one reveal key across the app)
         assert creds.secret_access_key in str(values.render())
         await pilot.click("#copy-secret")
         assert app.clipboard == creds.secret_access_key

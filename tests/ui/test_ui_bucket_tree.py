@@ -11,7 +11,8 @@ from s3cred_tui.ui.screens.bucket import ADD_CHUNK, BucketScreen, MoreData, Pref
 from tests.ui.helpers import make_app, settle, wait_until
 
 SIZE = (140, 42)
-KEYS_PER_DAY = 3 * ADD_CHUNK + 7
+# More than one chunk, less than one page (bucket_screen.PREFIX_PAGE_SIZE).
+KEYS_PER_DAY = ADD_CHUNK + 57
 
 
 @pytest.fixture
@@ -75,7 +76,15 @@ async def test_collapsing_while_a_page_is_being_added_stops_adding_it(browsable,
         screen = await open_web_logs(pilot)
         # Hold the next chunk instead of letting the event loop run it.
         held: list[tuple] = []
-        monkeypatch.setattr(screen, "call_later", lambda callback, *args: held.append((callback, args)) or True)
+        call_later = screen.call_later
+
+        def hold_chunks(callback, *args, **kwargs):
+            if getattr(callback, "__name__", "") == "_add_children":
+                held.append((callback, args))
+                return True
+            return call_later(callback, *args, **kwargs)
+
+        monkeypatch.setattr(screen, "call_later", hold_chunks)
         day = screen.prefix_tree.root.children[1]
         day.expand()
         await wait_until(pilot, lambda: bool(held), "the first chunk")
@@ -89,14 +98,14 @@ async def test_collapsing_while_a_page_is_being_added_stops_adding_it(browsable,
 
 
 async def test_load_more_still_pages_after_chunked_adds(browsable, monkeypatch):
-    monkeypatch.setattr(bucket_screen, "PREFIX_PAGE_SIZE", 2 * ADD_CHUNK)
+    monkeypatch.setattr(bucket_screen, "PREFIX_PAGE_SIZE", ADD_CHUNK)
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_web_logs(pilot)
         day = screen.prefix_tree.root.children[0]
         day.expand()
         await wait_until(pilot, lambda: loaded(day), "the first page")
-        assert len(day.children) == 2 * ADD_CHUNK + 1 and isinstance(day.children[-1].data, MoreData)
+        assert len(day.children) == ADD_CHUNK + 1 and isinstance(day.children[-1].data, MoreData)
         screen.prefix_tree.select_node(day.children[-1])
-        await wait_until(pilot, lambda: loaded(day) and len(day.children) > 2 * ADD_CHUNK + 1, "the second page")
+        await wait_until(pilot, lambda: loaded(day) and len(day.children) > ADD_CHUNK + 1, "the second page")
         assert len(day.children) == KEYS_PER_DAY, "every key, no \"load more…\" left"

@@ -349,21 +349,24 @@ async def test_whole_flow_makes_a_read_only_key(account, notices, copied):
         assert text(result, "#key-id") == creds.access_key_id
         assert "shown only now" in text(result, "#result-warning")
 
-        await pilot.press("r")
+        await pilot.press("v")  # reveal (issue 12: `r` is refresh everywhere)
         assert text(result, "#secret") == creds.secret_access_key
-        await pilot.press("r")
+        await pilot.press("v")
         assert text(result, "#secret") == creds.masked_secret
 
-        await pilot.press("i")
-        assert copied[-1].startswith("[default]")
+        # Copies are `y` (the copy menu), then a format letter (issue 12: no motion key copies).
+        await pilot.press("y", "i")
+        # Issue 12: the INI section is the new user's name, never [default] (which would
+        # overwrite the person's own default profile).
+        assert copied[-1].startswith(f"[{USER}]")
         assert f"aws_secret_access_key = {creds.secret_access_key}" in copied[-1]
         assert notices[-1] == "Copied INI block via OSC 52 only — your terminal may not support it."
-        await pilot.press("k")
+        await pilot.press("y", "a")
         assert copied[-1] == creds.access_key_id
         assert notices[-1].startswith("Copied access key id via OSC 52")
-        await pilot.press("e")
+        await pilot.press("y", "e")
         assert f"export AWS_SECRET_ACCESS_KEY={creds.secret_access_key}" in copied[-1]
-        await pilot.press("p")
+        await pilot.press("y", "p")
         assert json.loads(copied[-1])["Version"] == 1
         assert all(creds.secret_access_key not in notice for notice in notices)
 
@@ -559,7 +562,7 @@ async def test_temporary_credentials_show_their_expiry(server_account):
         assert token and token not in text(result, "#session-token")
         assert "hidden" in text(result, "#session-token")
         assert text(result, "#expires").endswith("UTC")
-        await pilot.press("r")
+        await pilot.press("v")  # reveal (issue 12: `r` is refresh everywhere)
         assert text(result, "#session-token") == token
 
 

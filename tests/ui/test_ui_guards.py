@@ -164,14 +164,14 @@ async def test_escape_on_the_result_screen_asks_and_says_what_was_copied(account
     requested = exits(app)
     async with app.run_test(size=SIZE) as pilot:
         result = await show_result(pilot)
-        await pilot.press("k")  # the key id alone holds no secret
+        await pilot.press("y", "a")  # the key id alone holds no secret
         await pilot.press("escape")
         await pilot.pause()
         assert isinstance(app.screen, LeaveSecretModal)
         assert "You have not copied it." in app.screen.question
         await pilot.press("n")
         await pilot.pause()
-        await pilot.press("i")
+        await pilot.press("y", "i")
         await pilot.press("escape")
         await pilot.pause()
         question = app.screen.question

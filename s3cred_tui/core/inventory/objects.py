@@ -7,8 +7,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-import botocore.utils
-
 from s3cred_tui.core.errors import translate
 
 if TYPE_CHECKING:
@@ -95,7 +93,9 @@ def iso_timestamp(value: Any) -> datetime:
             parsed = None
         if parsed is not None and parsed.tzinfo is not None:
             return parsed
-    return botocore.utils.parse_timestamp(value)
+    from botocore.utils import parse_timestamp
+
+    return parse_timestamp(value)
 
 
 def use_iso_timestamps(client: Any) -> None:

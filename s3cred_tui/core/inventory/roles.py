@@ -237,8 +237,9 @@ def role_policy_records(ctx: AwsContext, names: Iterable[str] | None = None) -> 
                     {"RoleName": name, "PolicyName": p["PolicyName"], "PolicyDocument": decode_policy_document(p.get("PolicyDocument"))}
                     for p in raw.get("RolePolicyList", []) or []
                 ],
+                # Some endpoints (moto) leave the name out of a policy's record: the attachment has it.
                 "attached_policies": [
-                    _policy_record(ctx, p["PolicyArn"], records, cache)
+                    {"PolicyName": p["PolicyName"], **_policy_record(ctx, p["PolicyArn"], records, cache)}
                     for p in raw.get("AttachedManagedPolicies", []) or []
                 ],
             }

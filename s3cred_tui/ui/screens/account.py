@@ -9,6 +9,7 @@ on screen that those cannot fill.
 from __future__ import annotations
 
 import gc
+from datetime import datetime
 from pathlib import Path
 
 from rich.text import Text
@@ -22,9 +23,11 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from s3cred_tui.core import errors, inventory
 from s3cred_tui.core.inventory import BucketSummary, PolicyCounts, ReportUser, UserCounts, UserSummary
-from s3cred_tui.ui import formatting
+from s3cred_tui.core.stale import thresholds_from
+from s3cred_tui.ui import console_links, formatting
 from s3cred_tui.ui.base import AwsScreen
 from s3cred_tui.ui.loading import AccountLoad, InventorySource
+from s3cred_tui.ui.stale_columns import STALE_COLUMNS, STALE_FILTER, pending_cells, stale_cells
 from s3cred_tui.ui.widgets.filter_table import FilterTable
 from s3cred_tui.ui.widgets.identity_bar import IdentityBar
 
@@ -112,6 +115,7 @@ USER_COLUMNS = (
     ("keys", "Keys"),
     ("policies", "Policies"),
     ("groups", "Groups"),
+    *STALE_COLUMNS,
     ("path", "Path"),
 )
 PENDING = Text("…", style="dim")
@@ -153,11 +157,17 @@ class AccountScreen(AwsScreen[None]):
         Binding(
             "c",
             "create",
-            "Create credentials",
+            "Create",
             id="account.create",
-            tooltip="Make least-privilege credentials for the highlighted bucket",
+            tooltip="Least-privilege credentials for the highlighted bucket (on Users: a key for the highlighted user)",
         ),
         Binding("r", "refresh", "Refresh", id="account.refresh", tooltip="Reload buckets and users from AWS"),
+        Binding("3", "open_roles", "Roles", id="account.roles", tooltip="The account's IAM roles: who can assume each"),
+        Binding("4", "open_groups", "Groups", id="account.groups", tooltip="The account's IAM groups, members and reach"),
+        Binding("m", "open_made", "Made here", id="account.made", tooltip="Everything s3cred-tui made; rotate or clean up"),
+        Binding("y", "copy_name", "Copy name", show=False, id="account.copy_name", tooltip="Copy the highlighted name"),
+        Binding("Y", "copy_arn", "Copy ARN", show=False, id="account.copy_arn", tooltip="Copy the highlighted ARN"),
+        Binding("o", "open_console", "Console", show=False, id="account.console", tooltip="Open it in the AWS console"),
     ]
 
     def __init__(self) -> None:
@@ -165,6 +175,9 @@ class AccountScreen(AwsScreen[None]):
         self._generation = 0
         self._load: AccountLoad | None = None
         self._listings: dict[str, Worker[None]] = {}
+        # For the stale columns: users' creation dates (listing) and keys (credential report).
+        self._created: dict[str, datetime | None] = {}
+        self._reports: dict[str, ReportUser] = {}
 
     def compose(self) -> ComposeResult:
         yield IdentityBar()
@@ -175,7 +188,10 @@ class AccountScreen(AwsScreen[None]):
                         "bucket", BUCKET_COLUMNS, placeholder="Filter buckets by name or region…  (/)", id="bucket-table"
                     )
                 with TabPane("IAM users [2]", id="users"):
-                    yield FilterTable("user", USER_COLUMNS, placeholder="Filter users…  (/)", id="user-table")
+                    yield FilterTable(
+                        "user", USER_COLUMNS, placeholder=f"Filter users…  (/)   {STALE_FILTER} lists stale access",
+                        id="user-table",
+                    )
             yield Static(self._hint_text("buckets"), id="account-hint")
         yield Footer()
 
@@ -241,6 +257,7 @@ class AccountScreen(AwsScreen[None]):
     def action_refresh(self) -> None:
         self.s3cred_app.ensure_identity()  # whoami failed before: ask again with the lists
         self._generation += 1
+        self._created, self._reports = {}, {}
         for table in (self.buckets, self.users):
             table.clear_rows()
             table.busy = True
@@ -258,7 +275,40 @@ class AccountScreen(AwsScreen[None]):
             bucket = self.buckets.highlighted_key()
             self.open_create([bucket] if bucket else [])
         else:
-            self.open_create([])
+            self.s3cred_app.open_create([], user=self.users.highlighted_key())
+
+    def _highlighted(self) -> tuple[str, str | None, str | None] | None:
+        """(name, ARN, console URL) of the highlighted row of the tab shown, or None."""
+        table = self.active_table()
+        name = table.highlighted_key()
+        if name is None:
+            return None
+        row = table.row(name) or []
+        if self.active_tab == "users":
+            identity = self.s3cred_app.identity
+            path = str(row[-1]) if row else "/"
+            return name, console_links.user_arn(identity.account if identity else None, name, path), console_links.user_url(name)
+        region = row[1] if len(row) > 1 and isinstance(row[1], str) else None
+        return name, console_links.bucket_arn(name), console_links.bucket_url(name, region)
+
+    def action_copy_name(self) -> None:
+        highlighted = self._highlighted()
+        if highlighted is not None:
+            self.s3cred_app.copy_plain(highlighted[0], "the name")
+
+    def action_copy_arn(self) -> None:
+        highlighted = self._highlighted()
+        if highlighted is None:
+            return
+        if highlighted[1] is None:
+            self.notify("The account id is not known yet (whoami has not answered).", severity="warning")
+            return
+        self.s3cred_app.copy_plain(highlighted[1], "the ARN")
+
+    def action_open_console(self) -> None:
+        highlighted = self._highlighted()
+        if highlighted is not None and highlighted[2] is not None:
+            self.s3cred_app.open_in_console(highlighted[2], highlighted[0])
 
     def open_create(self, buckets: list[str], prefix: str = "") -> None:
         self.s3cred_app.open_create(buckets, prefix)
@@ -344,9 +394,11 @@ class AccountScreen(AwsScreen[None]):
         if message.generation != self._generation:
             return
         self.users.add_rows(
-            (u.name, [u.name, formatting.date(u.created), PENDING, PENDING, PENDING, u.path or "/"])
+            (u.name, [u.name, formatting.date(u.created), PENDING, PENDING, PENDING, *pending_cells(PENDING), u.path or "/"])
             for u in message.users
         )
+        self._created.update({u.name: u.created for u in message.users})
+        self._show_stale([u.name for u in message.users if u.name in self._reports])
         self._look_up_visible_rows()
 
     def on_counts_loaded(self, message: CountsLoaded) -> None:
@@ -363,6 +415,27 @@ class AccountScreen(AwsScreen[None]):
         if message.generation != self._generation:
             return
         self.users.update_cells({name: {"keys": keys_cell(user.access_keys)} for name, user in message.keys.items()})
+        self._reports.update(message.keys)
+        self._show_stale(list(message.keys))
+
+    def _show_stale(self, names: list[str]) -> None:
+        """Stale-access cells of users whose keys the credential report gave (flags per `core.stale`)."""
+        if not names:
+            return
+        now = self.s3cred_app.clock()
+        thresholds = thresholds_from(getattr(self.s3cred_app, "settings", None))
+        self.users.update_cells(
+            {name: stale_cells(self._reports[name], self._created.get(name), now, thresholds) for name in names}
+        )
+
+    def action_open_roles(self) -> None:
+        self.s3cred_app.open_roles()
+
+    def action_open_groups(self) -> None:
+        self.s3cred_app.open_groups()
+
+    def action_open_made(self) -> None:
+        self.s3cred_app.open_made()
 
     def on_listing_done(self, message: ListingDone) -> None:
         if message.generation == self._generation:

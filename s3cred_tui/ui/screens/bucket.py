@@ -27,16 +27,16 @@ from textual.worker import get_current_worker
 
 from s3cred_tui.core.errors import S3CredError
 from s3cred_tui.core.inventory import PrefixPage, bucket_region, iter_prefix_pages
-from s3cred_tui.ui import formatting
+from s3cred_tui.ui import console_links, formatting
 from s3cred_tui.ui.base import AwsScreen
 from s3cred_tui.ui.widgets.access_map_panel import AccessMapPanel
-from s3cred_tui.ui.widgets.motion import TreeMotion
+from s3cred_tui.ui.widgets.motion import MotionTree
 
 # One S3 page of keys per expand; "load more…" fetches the next.
 PREFIX_PAGE_SIZE = 500
-# Tree nodes added per event-loop turn. Textual's Tree invalidates itself on every `add`
-# (~60 µs each); 500 at once held the loop, and the rebuild that follows is per frame.
-ADD_CHUNK = 100
+# Tree nodes added per event-loop turn; the tree's lines are rebuilt after each chunk (a
+# pass over every loaded line), so a page takes a few turns rather than one long one.
+ADD_CHUNK = 250
 
 
 @dataclass
@@ -82,12 +82,13 @@ class PrefixPageFailed(PrefixPageLoaded):
     """The listing failed (no page); the app's error handler shows the modal."""
 
 
-class PrefixTree(TreeMotion, Tree[Any]):
-    """A Tree measuring a line's width from its label's text, not by rendering it.
+class PrefixTree(MotionTree):
+    """A Tree that stays quick with tens of thousands of nodes loaded.
 
-    Textual rebuilds every visible line after a change and, by default, renders each label
-    to measure it: with thousands of keys loaded that rebuild alone held the event loop for
-    hundreds of milliseconds.
+    Textual's Tree (8.x) invalidates itself on every `add`, looks every removed node up in
+    its parent's list (collapsing 500 keys: quadratic), and renders every label to measure
+    it on each rebuild. Here a batch of children is added and a subtree dropped with one
+    invalidation each, and a label's width is measured from its text, once.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -106,8 +107,29 @@ class PrefixTree(TreeMotion, Tree[Any]):
         # The expand/collapse icon ("▶ ") takes two cells before an expandable node's label.
         return width + (2 if node.allow_expand else 0)
 
+    def add_children(self, parent: TreeNode[Any], children: list[tuple[Text, Any, bool]]) -> None:
+        """Append (label, data, expandable) children to `parent`, then invalidate once."""
+        for label, data, expandable in children:
+            node = self._add_node(parent, self.process_label(label), data)
+            node._allow_expand = expandable
+            parent._children.append(node)
+        parent._updates += 1
+        self._invalidate()
+
+    def drop_children(self, parent: TreeNode[Any]) -> None:
+        """Remove everything under `parent` in one pass, then invalidate once."""
+        stack = list(parent._children)
+        while stack:
+            node = stack.pop()
+            stack.extend(node._children)
+            self._tree_nodes.pop(node.id, None)
+            self._label_widths.pop(node.id, None)
+        parent._children.clear()
+        parent._updates += 1
+        self._invalidate()
+
     def forget_widths(self) -> None:
-        """Drop the widths of nodes no longer in the tree (after a subtree was removed)."""
+        """Drop the widths of nodes no longer in the tree (after `reset`)."""
         present = self._tree_nodes
         self._label_widths = {key: value for key, value in self._label_widths.items() if key in present}
 
@@ -142,7 +164,7 @@ class BucketScreen(AwsScreen[None]):
         Binding(
             "c",
             "create",
-            "Create credentials",
+            "Create",
             id="bucket.create",
             tooltip="Credentials for this bucket, limited to the highlighted prefix",
         ),
@@ -154,6 +176,9 @@ class BucketScreen(AwsScreen[None]):
             id="bucket.users",
             tooltip="Move to the access map: who can list, read, write and delete at the highlighted prefix",
         ),
+        Binding("y", "copy_name", "Copy name", show=False, id="bucket.copy_name", tooltip="Copy s3://bucket/prefix of the highlighted prefix"),
+        Binding("Y", "copy_arn", "Copy ARN", show=False, id="bucket.copy_arn", tooltip="Copy the ARN of the highlighted prefix"),
+        Binding("o", "open_console", "Console", show=False, id="bucket.console", tooltip="Open the prefix in the AWS console"),
     ]
 
     def __init__(self, bucket: str, region: str | None = None) -> None:
@@ -229,6 +254,17 @@ class BucketScreen(AwsScreen[None]):
     def action_create(self) -> None:
         self.s3cred_app.open_create([self.bucket], self.highlighted_prefix())
 
+    def action_copy_name(self) -> None:
+        self.s3cred_app.copy_plain(f"s3://{self.bucket}/{self.highlighted_prefix()}", "the S3 URI")
+
+    def action_copy_arn(self) -> None:
+        self.s3cred_app.copy_plain(console_links.bucket_arn(self.bucket, self.highlighted_prefix()), "the ARN")
+
+    def action_open_console(self) -> None:
+        prefix = self.highlighted_prefix()
+        url = console_links.bucket_url(self.bucket, self.bucket_region, prefix)
+        self.s3cred_app.open_in_console(url, f"s3://{self.bucket}/{prefix}")
+
     # -- prefixes ---------------------------------------------------------------------------
 
     @on(Tree.NodeExpanded, "#prefix-tree")
@@ -247,8 +283,7 @@ class BucketScreen(AwsScreen[None]):
         self._forget_loaded(node)
         # A fresh PrefixData: a page still on its way for the old one is recognised and dropped.
         node.data = PrefixData(data.prefix)
-        node.remove_children()
-        self.prefix_tree.forget_widths()
+        self.prefix_tree.drop_children(node)
         node.set_label(prefix_label(data.prefix, self._parent_prefix(node)))
         self._update_stats()
 
@@ -329,18 +364,17 @@ class BucketScreen(AwsScreen[None]):
         """Add `children[start:]` a chunk per event-loop turn; the page counts as loaded after the last."""
         if node.data is not data or not self._still_in_tree(node):
             return  # collapsed (and evicted) or refreshed meanwhile
-        for label, child in children[start : start + ADD_CHUNK]:
+        chunk = children[start : start + ADD_CHUNK]
+        self.prefix_tree.add_children(node, [(label, child, isinstance(child, PrefixData)) for label, child in chunk])
+        for _label, child in chunk:
             if isinstance(child, PrefixData):
-                node.add(label, data=child)
                 data.prefixes += 1
                 self.prefixes_loaded += 1
-            else:
-                node.add_leaf(label, data=child)
-                if isinstance(child, ObjectData):
-                    data.objects += 1
-                    data.bytes += child.size
-                    self.objects_loaded += 1
-                    self.bytes_loaded += child.size
+            elif isinstance(child, ObjectData):
+                data.objects += 1
+                data.bytes += child.size
+                self.objects_loaded += 1
+                self.bytes_loaded += child.size
         if start + ADD_CHUNK < len(children):
             self.call_later(self._add_children, node, data, children, start + ADD_CHUNK)
         else:

@@ -45,9 +45,10 @@ class ConfirmModal(ModalScreen[bool]):
             yield Label("Please confirm", id="modal-title", classes="modal-title")
             with VerticalScroll(id="modal-message-scroll"):
                 yield Static(self.question, id="modal-message", classes="modal-message", markup=False)
+            # The keys are on the buttons: a question has no footer to show them in.
             with Horizontal(classes="modal-buttons"):
-                yield Button("Cancel", id="cancel", variant="default")
-                yield Button(self.confirm_label, id="confirm", variant="error" if self.danger else "primary")
+                yield Button("Cancel (n)", id="cancel", variant="default")
+                yield Button(f"{self.confirm_label} (y)", id="confirm", variant="error" if self.danger else "primary")
 
     def on_mount(self) -> None:
         # The safe answer has focus, so a stray Enter never destroys anything.

@@ -2,7 +2,8 @@
 
 Everything on this screen is pure: the policy preview and the inline messages come from
 `core.validation` and `core.policies` without any AWS call, so typing is instant. Only the
-bucket and prefix pickers read the account, in thread workers.
+bucket and prefix pickers read the account, in thread workers, and AWS is asked about the
+previewed policy only when the person presses "Ask AWS" (`AwsChecksPanel`).
 """
 
 from __future__ import annotations
@@ -20,12 +21,14 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Checkbox, Footer, Input, Label, RadioButton, RadioSet, Static, TextArea
 
 from s3cred_tui.core import validation
+from s3cred_tui.core.aws_checks import CheckSubject, subject_for_request
 from s3cred_tui.core.draft import Draft, draft_request
 from s3cred_tui.core.errors import ValidationError
 from s3cred_tui.core.request import AccessLevel, CredentialKind, CredentialRequest, PrefixMode
 from s3cred_tui.ui.guards import require_writable
 from s3cred_tui.ui.screens.create_flow import CreateFlowScreen
 from s3cred_tui.ui.screens.create_pickers import BucketPickerModal, PrefixPickerModal
+from s3cred_tui.ui.widgets.aws_checks_panel import AwsChecksPanel
 from s3cred_tui.ui.widgets.policy_json import PolicyJsonArea
 from s3cred_tui.ui.widgets.policy_preview import PolicyPreview
 from s3cred_tui.ui.widgets.simulate_panel import SimulatePanel
@@ -82,6 +85,7 @@ class FormState:
     reuse_existing_user: bool = False
     create_buckets: bool = False
     duration_text: str = DEFAULT_DURATION
+    permissions_boundary: bool = True
 
 
 @dataclass(frozen=True)
@@ -132,6 +136,7 @@ def evaluate_form(form: FormState) -> FormOutcome:
         reuse_existing_user=form.reuse_existing_user and not form.kind.temporary,
         create_buckets=form.create_buckets,
         custom_policy=custom_policy,
+        permissions_boundary=form.permissions_boundary,
     )
 
     draft = draft_request(request)
@@ -156,6 +161,19 @@ def evaluate_form(form: FormState) -> FormOutcome:
     return FormOutcome(request, tuple(problems), draft.policy_text, draft.size, limit, limit_label, "", draft)
 
 
+def aws_check_subject(outcome: FormOutcome) -> CheckSubject | None:
+    """What AWS is asked about from the form: the previewed policy alone (the review adds the boundary,
+    the bucket policies and the new user). None while there is no policy to ask about."""
+    if outcome.policy_text is None:
+        return None
+    request = outcome.request
+    try:
+        prefix = validation.normalise_prefix(request.prefix, request.prefix_mode)
+    except ValidationError:
+        return None
+    return subject_for_request(json.loads(outcome.policy_text), request.buckets, request.access, prefix)
+
+
 def open_create_screen(app: Any, buckets: list[str] | tuple[str, ...] = (), prefix: str = "") -> bool:
     """Open the create flow unless the app is read-only (then say why). True when opened."""
     return bool(app.open_create(buckets, prefix))
@@ -175,10 +193,12 @@ class CreateScreen(CreateFlowScreen):
         Binding("ctrl+o", "pick_prefix", "Browse prefixes", id="create.pick_prefix", tooltip="Choose a prefix inside the first bucket"),
     ]
 
-    def __init__(self, buckets: list[str] | tuple[str, ...] = (), prefix: str = "") -> None:
+    def __init__(self, buckets: list[str] | tuple[str, ...] = (), prefix: str = "", user: str | None = None) -> None:
         super().__init__()
         self.initial_buckets = list(buckets)
         self.initial_prefix = prefix
+        # A user to add a key to (`c` on the Users tab): its name, and "reuse it" ticked.
+        self.initial_user = user
         self.outcome: FormOutcome | None = None
         self._simulated_target: tuple[str, str] | None = None
 
@@ -223,9 +243,21 @@ class CreateScreen(CreateFlowScreen):
 
                 with Vertical(id="permanent-options"):
                     yield Label("User name (optional)", classes="field-label")
-                    yield Input("", id="username", placeholder="s3.read-only.BUCKET")
+                    yield Input(self.initial_user or "", id="username", placeholder="s3.read-only.BUCKET")
                     yield Static("", id="error-username", classes="field-error", markup=False)
-                    yield Checkbox("Reuse the user if it already exists (adds a key to it)", id="reuse-user", compact=True)
+                    yield Checkbox(
+                        "Reuse the user if it already exists (adds a key to it)",
+                        value=bool(self.initial_user),
+                        id="reuse-user",
+                        compact=True,
+                    )
+                    yield Checkbox(
+                        "Cap a new user with an S3-only permissions boundary",
+                        value=self.s3cred_app.settings.permissions_boundary,
+                        id="boundary",
+                        compact=True,
+                        tooltip="AmazonS3ReadOnlyAccess or AmazonS3FullAccess: whatever is attached later, S3 only",
+                    )
 
                 with Vertical(id="temporary-options", classes="hidden"):
                     yield Label("Duration (15m to 12h, e.g. 900, 45m, 1h30m)", classes="field-label")
@@ -240,6 +272,8 @@ class CreateScreen(CreateFlowScreen):
                 yield PolicyPreview(id="preview")
                 yield Static("", id="error-policy", classes="field-error", markup=False)
                 yield SimulatePanel(title="Simulate a request against this policy (offline)", id="simulate")
+                # AWS is asked only when the person presses its button: typing never calls AWS.
+                yield AwsChecksPanel(id="create-aws-checks")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -272,6 +306,7 @@ class CreateScreen(CreateFlowScreen):
             reuse_existing_user=self.query_one("#reuse-user", Checkbox).value,
             create_buckets=self.query_one("#create-buckets", Checkbox).value,
             duration_text=self.query_one("#duration", Input).value,
+            permissions_boundary=self.query_one("#boundary", Checkbox).value,
         )
 
     # -- reacting to changes --------------------------------------------------------------
@@ -307,6 +342,7 @@ class CreateScreen(CreateFlowScreen):
         else:
             preview.show_policy(outcome.policy_text, outcome.policy_size, outcome.policy_limit, outcome.policy_limit_label)
         self._update_simulation(outcome)
+        self.query_one(AwsChecksPanel).set_subject(aws_check_subject(outcome), "Fix the highlighted fields to ask AWS.")
         self.query_one("#review", Button).disabled = not outcome.ok
 
     def _update_simulation(self, outcome: FormOutcome) -> None:

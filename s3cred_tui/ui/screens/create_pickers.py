@@ -21,6 +21,7 @@ from s3cred_tui.core import inventory
 from s3cred_tui.core.errors import translate
 from s3cred_tui.ui.base import AwsModalScreen
 from s3cred_tui.ui.formatting import count
+from s3cred_tui.ui.widgets.motion import MotionOptionList, MotionSelectionList
 
 PICKER_CSS = Path(__file__).with_name("create_pickers.tcss")
 # A SelectionList holds every option it shows; beyond this many matches, ask for a narrower filter.
@@ -76,7 +77,10 @@ class BucketPickerModal(_PickerModal):
     LISTING = "buckets"
     WORKER_FAILURES_SHOWN_HERE = frozenset({"picker-buckets"})
     BINDINGS = [
-        Binding("escape", "cancel", "Cancel", id="bucket_picker.cancel", tooltip="Keep the buckets as they were"),
+        Binding(
+            "escape", "clear_or_cancel", "Cancel", id="bucket_picker.cancel",
+            tooltip="Clear the filter; without one, keep the buckets as they were",
+        ),
         Binding("ctrl+s", "use", "Use selected", id="bucket_picker.use", tooltip="Fill the form with the ticked buckets"),
     ]
 
@@ -92,7 +96,7 @@ class BucketPickerModal(_PickerModal):
         with Vertical(classes="picker-dialog"):
             yield Label("Pick buckets", classes="picker-title")
             yield Input(placeholder="type to filter", id="bucket-filter")
-            yield SelectionList[str](id="bucket-list")
+            yield MotionSelectionList(id="bucket-list")
             yield Static("Loading buckets…", id="bucket-status", markup=False)
             with Horizontal(classes="picker-buttons"):
                 yield Button("Cancel", id="cancel")
@@ -164,6 +168,14 @@ class BucketPickerModal(_PickerModal):
     def action_use(self) -> None:
         self.dismiss(list(self.chosen))
 
+    def action_clear_or_cancel(self) -> None:
+        """Esc clears an active filter first; only then does it close the picker."""
+        bucket_filter = self.query_one("#bucket-filter", Input)
+        if bucket_filter.value:
+            bucket_filter.value = ""
+            return
+        self.action_cancel()
+
     def action_cancel(self) -> None:
         self.workers.cancel_group(self, "picker-buckets")
         self.dismiss(None)
@@ -192,7 +204,7 @@ class PrefixPickerModal(_PickerModal):
         with Vertical(classes="picker-dialog"):
             yield Label(f"Pick a prefix in {self.bucket}", classes="picker-title")
             yield Static("", id="prefix-current", markup=False)
-            yield OptionList(id="prefix-list")
+            yield MotionOptionList(id="prefix-list")
             yield Static("", id="prefix-status", markup=False)
             with Horizontal(classes="picker-buttons"):
                 yield Button("Cancel", id="cancel")

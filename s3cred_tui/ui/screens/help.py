@@ -6,9 +6,11 @@ from pathlib import Path
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Markdown, Static
+
+from s3cred_tui.ui.widgets.motion import MotionScroll
 
 HELP_TEXT = """\
 # s3cred-tui
@@ -52,31 +54,19 @@ Three tools answer "what can this key really do?", each from a different angle:
   highlighted prefix. Users and policies are read once; changing the prefix only
   re-evaluates. Bucket policies are not part of it.
 
-**Emulator caveat.** The demo (`--demo`) runs on moto, an AWS emulator that ignores
-`Condition` blocks, permissions boundaries and session policies. A probe row that
-depends on a Condition (marked ¹, e.g. *listing outside the prefix*) can therefore be
-red in the demo although AWS enforces it; the simulator shows what AWS would decide.
+**Emulator caveat.** A plain moto or LocalStack ignores `Condition` blocks, permissions
+boundaries and session policies. A probe row that depends on a Condition (marked ¹, e.g.
+*listing outside the prefix*) can therefore be red there although AWS enforces it; the
+simulator shows what AWS would decide. The demo (`--demo`) is not affected: its requests
+are authorized by s3cred-tui's own evaluator.
 
 ## Keys
 
-| Key | Where | What it does |
-|---|---|---|
-| `1` / `2` | Account | Buckets / IAM users list |
-| `/` | lists | Filter the list (Esc clears, Down returns to the list) |
-| `Enter` | lists | Open the highlighted bucket or user |
-| `c` | Account, Bucket | Create credentials for the highlighted bucket / prefix |
-| `r` | everywhere | Reload from AWS |
-| `a` | User | Deactivate or activate the highlighted key |
-| `d` | User | Delete the highlighted key |
-| `n` | User | Create a new access key (at most 2 per user) |
-| `x` | User | Delete the user and everything it owns |
-| `p` | User | Probe the highlighted key (opens the probe, prefilled) |
-| `u` | Bucket | Move to the access map (Enter on a row opens that user) |
-| `ctrl+r` | Probe | Run the probe with the pasted key |
-| `Esc` | screens | Go back |
-| `ctrl+p` | everywhere | Command palette: jump to a bucket or user, probe a key pair, switch profile |
-| `?` / `F1` | everywhere | This help |
-| `q` | everywhere | Quit |
+One key, one meaning, on every screen. `j`/`k`, `g`/`G`, `ctrl+d`/`ctrl+u` move in every
+list, tree and pane as the arrows, `Home` and `End` do; `Esc` clears an active filter before it
+leaves; `y` copies (on the result screen, `y` then a letter); `r` reloads from AWS.
+
+KEYS_TABLE
 
 Every change asks for confirmation first, with the safe answer selected.
 
@@ -87,27 +77,55 @@ buckets, users and policies and review plans, but every action that would change
 something (creating credentials, keys or users, deleting, deactivating) is refused
 with a notice. Use it to look around an account you must not touch.
 
+## Settings
+
+A TOML file in your config directory (`SETTINGS_PATH`): `theme` (the one you pick
+in the command palette is saved there), `default_profile`, `default_region`,
+`permissions_boundary` (whether new users get the S3-only boundary), `ini_profile` (the
+section name of a copied INI block) and a `[keymap]` table of binding ids (last column above)
+to keys, e.g. `"account.create" = "n"`.
+
 ## When something fails
 
 Missing or expired credentials, access denied, throttling and network faults are
-shown as a message; whatever had already loaded stays on screen. Press `r` to retry.
+shown as a message; whatever had already loaded stays on screen. Press `r` to retry. An
+expired SSO session names the `aws sso login --profile …` command that renews it.
 """
+
+KEYS_PLACEHOLDER = "KEYS_TABLE"
+SETTINGS_PLACEHOLDER = "SETTINGS_PATH"
+
+
+def help_text(key_table: str, settings_path: str) -> str:
+    """The help, with the key table the bindings make and where the settings file is."""
+    return HELP_TEXT.replace(KEYS_PLACEHOLDER, key_table).replace(SETTINGS_PLACEHOLDER, settings_path)
 
 
 class HelpScreen(ModalScreen[None]):
     CSS_PATH = Path(__file__).with_name("help.tcss")
     BINDINGS = [
-        Binding("escape,q,question_mark,f1", "close", "Close help", id="help.close", tooltip="Back to where you were"),
+        Binding("escape", "close", "Close help", id="help.close", tooltip="Back to where you were"),
+        # The help keys toggle it; q quits from here too (one meaning for each key).
+        Binding("question_mark,f1", "toggle_help", "Help", id="help.toggle", tooltip="Close the help"),
+        Binding("q", "app.quit", "Quit", id="help.quit", tooltip="Leave s3cred-tui"),
     ]
+
+    def __init__(self, key_table: str = "", settings_path: str = "") -> None:
+        super().__init__()
+        self.key_table = key_table
+        self.settings_path = settings_path
 
     def compose(self) -> ComposeResult:
         with Vertical(id="help-dialog"):
-            with VerticalScroll(id="help-scroll"):
-                yield Markdown(HELP_TEXT, id="help-text")
+            with MotionScroll(id="help-scroll"):
+                yield Markdown(help_text(self.key_table, self.settings_path), id="help-text")
             yield Static("Esc closes this help", id="help-footer")
 
     def on_mount(self) -> None:
         self.query_one("#help-scroll").focus()
 
     def action_close(self) -> None:
+        self.dismiss(None)
+
+    def action_toggle_help(self) -> None:
         self.dismiss(None)

@@ -19,7 +19,7 @@ from pathlib import Path
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
+from textual.containers import Grid, Horizontal, Vertical
 from textual.widgets import Button, Footer, Input, Label, Select, Static
 
 from s3cred_tui.core.credentials import Credentials
@@ -28,6 +28,7 @@ from s3cred_tui.core.probe import AUTO, Expectation
 from s3cred_tui.core.request import AccessLevel, PrefixMode
 from s3cred_tui.core.validation import normalise_prefix, validate_bucket_name
 from s3cred_tui.ui.base import AwsScreen
+from s3cred_tui.ui.widgets.motion import MotionScroll
 from s3cred_tui.ui.widgets.probe_panel import ProbePanel
 
 ACCESS_CHOICES = [(level.label, level.value) for level in AccessLevel if level is not AccessLevel.CUSTOM]
@@ -88,26 +89,28 @@ class ProbeScreen(AwsScreen[None]):
         self.other_bucket = other_bucket
 
     def compose(self) -> ComposeResult:
-        with VerticalScroll(id="probe-main"):
+        with MotionScroll(id="probe-main"):
             yield Label("Probe a key: which requests does it really get through?", id="probe-title")
             yield Static(self._intro(), id="probe-intro", markup=False)
             with Grid(id="probe-form"):
                 yield Label("Access key id")
-                yield Input(self.prefill_key_id, placeholder="AKIA…", id="probe-key-id")
+                yield Input(self.prefill_key_id, placeholder="AKIA…", compact=True, id="probe-key-id")
                 yield Label("Secret access key")
-                yield Input(self._prefill_secret, password=True, placeholder="pasted secret (hidden)", id="probe-secret")
+                yield Input(
+                    self._prefill_secret, password=True, placeholder="pasted secret (hidden)", compact=True, id="probe-secret"
+                )
                 yield Label("Session token")
-                yield Input(password=True, placeholder="only for temporary (ASIA…) keys", id="probe-token")
+                yield Input(password=True, placeholder="only for temporary (ASIA…) keys", compact=True, id="probe-token")
                 yield Label("Buckets")
-                yield Input(", ".join(self.prefill_buckets), placeholder="bucket-a, bucket-b", id="probe-buckets")
+                yield Input(", ".join(self.prefill_buckets), placeholder="bucket-a, bucket-b", compact=True, id="probe-buckets")
                 yield Label("Access level", id="probe-access-label")
-                yield Select(ACCESS_CHOICES, value=self.prefill_access.value, allow_blank=False, id="probe-access")
+                yield Select(ACCESS_CHOICES, value=self.prefill_access.value, allow_blank=False, compact=True, id="probe-access")
                 yield Label("Prefix")
-                yield Input(self.prefill_prefix, placeholder="(whole bucket)", id="probe-prefix")
+                yield Input(self.prefill_prefix, placeholder="(whole bucket)", compact=True, id="probe-prefix")
             yield Static("", id="probe-problem", markup=False)
             with Horizontal(id="probe-form-buttons"):
-                yield Button("Run probe", id="probe-start", variant="primary", tooltip="Make the requests (ctrl+r)")
-                yield Button("Back", id="probe-back", tooltip="Leave (Esc)")
+                yield Button("Run probe (ctrl+r)", id="probe-start", variant="primary", compact=True, tooltip="Make the requests")
+                yield Button("Back (Esc)", id="probe-back", compact=True, tooltip="Leave")
             yield Vertical(id="probe-results")
         yield Footer()
 

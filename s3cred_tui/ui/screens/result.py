@@ -1,8 +1,9 @@
 """Step four of the create flow: the new credentials, shown once.
 
-The secret is masked until the person reveals it, and leaves this screen only through the
-clipboard actions they choose; nothing here logs it or writes it to a file. Every way out of the
-screen (Esc, Done, and the app's quit keys) asks first (`confirm.HoldsSecret`).
+The secret is masked until the person reveals it (`v`), and leaves this screen only through the
+copy menu (`y`, then a format letter: never a motion key); nothing here logs it or writes it to a
+file. Every way out of the screen (Esc, Done, and the app's quit keys) asks first
+(`confirm.HoldsSecret`). Reveal, Copy… and Done stay docked above the footer at any size.
 """
 
 from __future__ import annotations
@@ -13,10 +14,9 @@ from pathlib import Path
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Grid, Horizontal, VerticalScroll
-from textual.widgets import Button, Footer, Label, Static
+from textual.containers import Grid, Horizontal
+from textual.widgets import Button, Footer, Input, Label, Static
 
-from s3cred_tui.core import credentials as formats
 from s3cred_tui.core.credentials import Credentials
 from s3cred_tui.core.plan import Plan
 from s3cred_tui.core.request import AccessLevel, PrefixMode
@@ -28,39 +28,34 @@ from s3cred_tui.ui.screens.confirm import (
     leave_secret_question,
 )
 from s3cred_tui.ui.screens.create_flow import CreateFlowScreen
+from s3cred_tui.ui.widgets.copy_menu import CopyFormat, CopyMenuModal, copy_formats
+from s3cred_tui.ui.widgets.motion import MotionScroll
 from s3cred_tui.ui.widgets.probe_panel import ProbePanel
 
 SHOWN_ONCE_WARNING = (
     "⚠ The secret access key is shown only now. AWS cannot show it again: copy it somewhere safe "
     "before you leave this screen."
 )
-
-# button id -> (what the notice calls it, how to render it); every copy but the key id holds the secret
-COPY_ACTIONS = {
-    "copy-key-id": ("access key id", lambda creds: creds.access_key_id),
-    "copy-secret": ("secret access key", lambda creds: creds.secret_access_key),
-    "copy-ini": ("INI block", formats.to_ini),
-    "copy-env": ("export lines", formats.to_env),
-    "copy-json": ("JSON", formats.to_json),
-    "copy-process": ("credential_process JSON", formats.to_credential_process),
-}
+# The INI section when the config file names none and the credentials carry no user name.
+FALLBACK_INI_PROFILE = "s3cred-tui"
 
 
 def expiry_text(expiration: datetime | None) -> str:
     return "never (until the key is deleted)" if expiration is None else f"{date(expiration)} UTC"
 
 
+def default_ini_profile(credentials: Credentials, configured: str | None = None) -> str:
+    """The `[section]` of "Copy INI": the configured name, else the IAM user's, never `default`
+    (pasting a `[default]` block would overwrite the person's own default profile)."""
+    return configured or credentials.user_name or FALLBACK_INI_PROFILE
+
+
 class ResultScreen(HoldsSecret, CreateFlowScreen):
     CSS_PATH = Path(__file__).with_name("result.tcss")
     BINDINGS = [
-        Binding("r", "toggle_secret", "Reveal/hide", id="result.reveal", tooltip="Show or mask the secret"),
-        Binding("k", "copy('copy-key-id')", "Copy key id", id="result.copy_key_id", tooltip="Copy the access key id"),
-        Binding("s", "copy('copy-secret')", "Copy secret", id="result.copy_secret", tooltip="Copy the secret access key"),
-        Binding("i", "copy('copy-ini')", "Copy INI", id="result.copy_ini", tooltip="Copy a ~/.aws/credentials block"),
-        Binding("e", "copy('copy-env')", "Copy exports", id="result.copy_env", tooltip="Copy shell export lines"),
-        Binding("j", "copy('copy-json')", "Copy JSON", id="result.copy_json", tooltip="Copy the keys as JSON"),
-        Binding("p", "copy('copy-process')", "Copy credential_process", id="result.copy_process",
-                tooltip="Copy the JSON a credential_process command prints"),
+        Binding("v", "toggle_secret", "Reveal/hide", id="result.reveal", tooltip="Show or mask the secret"),
+        Binding("y", "copy_menu", "Copy…", id="result.copy", tooltip="Copy the key id, the secret, or a whole block"),
+        Binding("p", "probe", "Probe again", id="result.probe", tooltip="Run the live probe with the new key again"),
         Binding("escape", "done", "Done", id="result.done", tooltip="Leave (asks first: the secret cannot be shown again)"),
     ]
 
@@ -73,7 +68,7 @@ class ResultScreen(HoldsSecret, CreateFlowScreen):
 
     def compose(self) -> ComposeResult:
         creds = self.credentials
-        with VerticalScroll(id="result-main"):
+        with MotionScroll(id="result-main"):
             yield Label("Your new credentials", id="result-title")
             yield Static(SHOWN_ONCE_WARNING, id="result-warning", markup=False)
             with Grid(id="result-fields"):
@@ -91,16 +86,13 @@ class ResultScreen(HoldsSecret, CreateFlowScreen):
                     yield Static(creds.user_name, id="user-name", markup=False)
                 yield Label("Can", classes="result-label")
                 yield Static(self._scope_text(), id="scope", markup=False)
-            with Horizontal(classes="result-buttons"):
-                yield Button("Reveal secret", id="reveal", variant="warning", tooltip="Show or mask the secret (r)")
-                yield Button("Copy key id", id="copy-key-id", tooltip="Copy the access key id (k)")
-                yield Button("Copy secret", id="copy-secret", tooltip="Copy the secret access key (s)")
-                yield Button("Copy INI", id="copy-ini", tooltip="Copy a ~/.aws/credentials block (i)")
-            with Horizontal(classes="result-buttons"):
-                yield Button("Copy export lines", id="copy-env", tooltip="Copy shell export lines (e)")
-                yield Button("Copy JSON", id="copy-json", tooltip="Copy the keys as JSON (j)")
-                yield Button("Copy credential_process", id="copy-process", tooltip="Copy credential_process JSON (p)")
-                yield Button("Done", id="done", variant="primary", tooltip="Leave this screen (Esc)")
+                yield Label("INI profile", classes="result-label")
+                yield Input(
+                    default_ini_profile(creds, self.s3cred_app.settings.ini_profile),
+                    compact=True,
+                    id="ini-profile",
+                    tooltip="The [section] name of the INI block y then i copies",
+                )
             request = self.plan.request
             if request.access is AccessLevel.CUSTOM or request.prefix_mode is PrefixMode.PATTERN:
                 # The probe compares against an access level and a literal prefix; neither exists here.
@@ -114,10 +106,19 @@ class ResultScreen(HoldsSecret, CreateFlowScreen):
                 yield ProbePanel(
                     creds, request.buckets, request.access, request.prefix, autostart=self.autostart_probe, id="result-probe"
                 )
+        with Horizontal(id="result-actions"):
+            yield Button("Reveal secret (v)", id="reveal", variant="warning", compact=True, tooltip="Show or mask the secret")
+            yield Button("Copy… (y)", id="copy", variant="primary", compact=True, tooltip="Choose what to copy")
+            yield Button("Done (Esc)", id="done", compact=True, tooltip="Leave this screen (asks first)")
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#copy-ini", Button).focus()
+        self.query_one("#copy", Button).focus()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "probe" and not self.query(ProbePanel):
+            return False  # nothing to probe again (custom policy or pattern)
+        return super().check_action(action, parameters)
 
     def _token_text(self) -> str:
         token = self.credentials.session_token or ""
@@ -130,29 +131,44 @@ class ResultScreen(HoldsSecret, CreateFlowScreen):
         where = ", ".join(f"s3://{bucket}/{request.prefix}" for bucket in request.buckets)
         return f"{request.access.label} on {where}"
 
+    @property
+    def ini_profile(self) -> str:
+        typed = self.query_one("#ini-profile", Input).value.strip()
+        return typed or default_ini_profile(self.credentials, self.s3cred_app.settings.ini_profile)
+
     def action_toggle_secret(self) -> None:
         self.revealed = not self.revealed
         secret = self.credentials.secret_access_key if self.revealed else self.credentials.masked_secret
         self.query_one("#secret", Static).update(Text(secret, style="bold" if self.revealed else ""))
         if self.credentials.session_token is not None:
             self.query_one("#session-token", Static).update(self._token_text())
-        self.query_one("#reveal", Button).label = "Hide secret" if self.revealed else "Reveal secret"
+        self.query_one("#reveal", Button).label = "Hide secret (v)" if self.revealed else "Reveal secret (v)"
 
-    def action_copy(self, button_id: str) -> None:
-        what, render = COPY_ACTIONS[button_id]
-        copy_and_notify(self.app, render(self.credentials), what)
-        if button_id != "copy-key-id":
-            self.secret_copied(what)
+    def action_copy_menu(self) -> None:
+        self.app.push_screen(CopyMenuModal(copy_formats(self.ini_profile)), self.copy)
+
+    def copy(self, choice: CopyFormat | None) -> None:
+        """Copy in the chosen format (None: the menu was closed) and remember a copy that held the secret."""
+        if choice is None:
+            return
+        copy_and_notify(self.app, choice.render(self.credentials), choice.what)
+        if choice.holds_secret:
+            self.secret_copied(choice.what)
+
+    def action_probe(self) -> None:
+        for panel in self.query(ProbePanel):
+            if not panel.running:
+                panel.start()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
         button_id = event.button.id or ""
         if button_id == "reveal":
             self.action_toggle_secret()
+        elif button_id == "copy":
+            self.action_copy_menu()
         elif button_id == "done":
             self.action_done()
-        elif button_id in COPY_ACTIONS:
-            self.action_copy(button_id)
 
     def action_done(self) -> None:
         def leave(confirmed: bool | None) -> None:

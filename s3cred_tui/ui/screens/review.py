@@ -22,12 +22,14 @@ from textual.widgets import Button, Footer, Label, LoadingIndicator, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from s3cred_tui.core.apply import CREATE_ROLE, CREATE_USER
+from s3cred_tui.core.aws_checks import subject_for_plan
 from s3cred_tui.core.journal import RUN_TAG_KEY
 from s3cred_tui.core.plan import Plan, Step, build_plan
 from s3cred_tui.core.policy_checks import PolicyReview
 from s3cred_tui.core.request import AccessLevel, CredentialRequest
 from s3cred_tui.ui.screens.confirm import ConfirmModal
 from s3cred_tui.ui.screens.create_flow import CreateFlowScreen
+from s3cred_tui.ui.widgets.aws_checks_panel import AwsChecksPanel
 from s3cred_tui.ui.widgets.policy_preview import PolicyPreview
 
 BLOCKED_HINT = "Nothing will be changed. Go back (Esc) and change the request, then review again."
@@ -179,6 +181,8 @@ class ReviewScreen(CreateFlowScreen):
                 yield PolicyPreview("Policy to attach", id="review-policy")
                 with VerticalScroll(id="review-checks-scroll"):
                     yield Static("", id="review-checks")
+                # AWS's own simulator and Access Analyzer on the same policy, asked as soon as the plan is read.
+                yield AwsChecksPanel(automatic=True, disagreement_is_a_bug=True, id="review-aws-checks")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -218,6 +222,8 @@ class ReviewScreen(CreateFlowScreen):
         self.query_one("#review-checks-scroll").display = review is not None
         if review is not None:
             self.query_one("#review-checks", Static).update(review_text(review, custom=plan.request.custom_policy is not None))
+        if plan.policy is not None:
+            self.query_one(AwsChecksPanel).set_subject(subject_for_plan(plan))
         apply_button = self.query_one("#apply", Button)
         apply_button.disabled = not (plan.ok or plan.ok_once_acknowledged)
         if plan.ok:

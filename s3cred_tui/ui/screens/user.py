@@ -48,11 +48,12 @@ from s3cred_tui.core.user_analysis import (
     probe_expectation,
     suggested_target,
 )
-from s3cred_tui.ui import formatting
+from s3cred_tui.ui import console_links, formatting
 from s3cred_tui.ui.base import AwsScreen
 from s3cred_tui.ui.guards import require_writable
 from s3cred_tui.ui.screens.confirm import ConfirmModal
 from s3cred_tui.ui.screens.error import ErrorModal, MessageModal
+from s3cred_tui.ui.widgets.motion import MotionDataTable
 from s3cred_tui.ui.widgets.new_key import NewKeyModal
 from s3cred_tui.ui.widgets.policy_json import PolicyJsonArea
 from s3cred_tui.ui.widgets.simulate_panel import SimulatePanel
@@ -192,12 +193,15 @@ class UserScreen(AwsScreen[None]):
     CSS_PATH = Path(__file__).with_name("user.tcss")
     BINDINGS = [
         Binding("escape", "back", "Back", id="user.back", tooltip="Back to the previous screen"),
-        Binding("a", "toggle_key", "(De)activate key", id="user.toggle_key", tooltip="Deactivate or activate the highlighted access key"),
-        Binding("d", "delete_key", "Delete key", id="user.delete_key", tooltip="Delete the highlighted access key"),
+        Binding("a", "toggle_key", "(De)activate", id="user.toggle_key", tooltip="Deactivate or activate the highlighted access key"),
+        Binding("d", "delete_key", "Del key", id="user.delete_key", tooltip="Delete the highlighted access key"),
         Binding("n", "new_key", "New key", id="user.new_key", tooltip="Create another access key (at most 2 per user)"),
-        Binding("x", "delete_user", "Delete user", id="user.delete_user", tooltip="Delete this user and everything it owns"),
-        Binding("p", "probe_key", "Probe a key…", id="user.probe_key", tooltip="Check live what the highlighted key can really do"),
+        Binding("x", "delete_user", "Del user", id="user.delete_user", tooltip="Delete this user and everything it owns"),
+        Binding("p", "probe_key", "Probe", id="user.probe_key", tooltip="Check live what the highlighted key can really do"),
         Binding("r", "refresh", "Refresh", id="user.refresh", tooltip="Reload this user from AWS"),
+        Binding("y", "copy_name", "Copy key id", show=False, id="user.copy_name", tooltip="Copy the highlighted access key id"),
+        Binding("Y", "copy_arn", "Copy ARN", show=False, id="user.copy_arn", tooltip="Copy the user's ARN"),
+        Binding("o", "open_console", "Console", show=False, id="user.console", tooltip="Open the user in the AWS console"),
     ]
 
     def __init__(self, user_name: str) -> None:
@@ -216,7 +220,7 @@ class UserScreen(AwsScreen[None]):
         with Horizontal(id="user-body"):
             with VerticalScroll(id="user-left"):
                 yield Static("Access keys", classes="section-title")
-                keys: DataTable[Any] = DataTable(cursor_type="row", id="access-keys")
+                keys: DataTable[Any] = MotionDataTable(cursor_type="row", id="access-keys")
                 for key, label in (
                     ("id", "Access key id"),
                     ("status", "Status"),
@@ -241,7 +245,24 @@ class UserScreen(AwsScreen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
+        self.keys_table.focus()
         self.action_refresh()
+
+    def action_copy_name(self) -> None:
+        key_id = self.highlighted_key_id()
+        if key_id is None:
+            self.notify("No access key to copy: the user has none.", severity="warning")
+            return
+        self.s3cred_app.copy_plain(key_id, "the access key id")
+
+    def action_copy_arn(self) -> None:
+        if self.detail is None:
+            self.notify("The user is still loading.", severity="warning")
+            return
+        self.s3cred_app.copy_plain(self.detail.summary.arn, "the user's ARN")
+
+    def action_open_console(self) -> None:
+        self.s3cred_app.open_in_console(console_links.user_url(self.user_name), f"user {self.user_name}")
 
     @property
     def keys_table(self) -> DataTable[Any]:

@@ -1,12 +1,18 @@
-"""Which IAM users can list / read / write / delete in a bucket at a prefix.
+"""Which IAM users (and roles, groups and bucket-policy principals) can list / read / write /
+delete in a bucket at a prefix.
 
 Mount it with one line on a bucket's detail screen:
 
     yield AccessMapPanel(self.bucket, prefix=self.highlighted_prefix())
 
 Users and their policies are read once, in a thread worker that stops between pages when
-cancelled; boundaries are fetched once per ARN. Changing the prefix re-evaluates from memory
-(in a worker too, since thousands of users take a moment) without calling AWS again.
+cancelled; boundaries are fetched once per ARN. The bucket policy is one S3 call; groups are the
+users' own (members from the same read); roles are read (one authorization-details pass) when
+"Roles" is ticked, so a bucket opens with no IAM call beyond the users' pass.
+The users' table is evaluated with the bucket policy; a second table lists roles, groups and the
+principals only the bucket policy names (hidden when none has access). Changing the prefix
+re-evaluates from memory (in a worker too, since thousands of users take a moment) without
+calling AWS again.
 """
 
 from __future__ import annotations
@@ -28,9 +34,13 @@ from s3cred_tui.core.access_map import (
     UserAccess,
     access_map,
     fetch_boundary_documents,
+    fetch_bucket_policy,
+    group_access_map,
+    role_access_map,
 )
 from s3cred_tui.core.errors import S3CredError
-from s3cred_tui.core.inventory import UserDetail, iter_authorization_details
+from s3cred_tui.core.inventory import RoleDetail, UserDetail, iter_authorization_details, iter_role_details
+from s3cred_tui.core.reach import bucket_policy_access
 from s3cred_tui.core.request import PrefixMode
 from s3cred_tui.core.simulate import Decision
 from s3cred_tui.core.validation import normalise_prefix
@@ -65,7 +75,9 @@ def note_for(entry: UserAccess) -> Text:
 
 def explain(entry: UserAccess) -> Text:
     """The why behind a row: one line per capability with its deciding statements."""
-    text = Text(entry.user, style="bold")
+    text = Text(entry.user if entry.kind == "user" else f"{entry.kind} {entry.user}", style="bold")
+    if entry.via:
+        text.append(f" ({entry.via})", style="dim")
     if entry.error:
         text.append(f"\n{entry.error}", style="yellow")
         return text
@@ -85,9 +97,25 @@ class AccessMapPanel(AppContext, ReportsWorkerFailures, Vertical):
     DEFAULT_CSS = _load_css()
 
     class Loaded(Message):
-        def __init__(self, details: list[Any], boundaries: dict[str, Any]) -> None:
+        def __init__(
+            self,
+            details: list[Any],
+            boundaries: dict[str, Any],
+            roles: list[RoleDetail] | None = None,
+            bucket_policy: dict | None = None,
+            bucket_policy_problem: str | None = None,
+        ) -> None:
             super().__init__()
             self.details = details
+            self.boundaries = boundaries
+            self.roles = roles or []
+            self.bucket_policy = bucket_policy
+            self.bucket_policy_problem = bucket_policy_problem
+
+    class RolesRead(Message):
+        def __init__(self, roles: list[RoleDetail], boundaries: dict[str, Any]) -> None:
+            super().__init__()
+            self.roles = roles
             self.boundaries = boundaries
 
     class Progress(Message):
@@ -96,11 +124,14 @@ class AccessMapPanel(AppContext, ReportsWorkerFailures, Vertical):
             self.scanned = scanned
 
     class Evaluated(Message):
-        def __init__(self, generation: int, prefix: str, entries: list[UserAccess]) -> None:
+        def __init__(
+            self, generation: int, prefix: str, entries: list[UserAccess], others: list[UserAccess] | None = None
+        ) -> None:
             super().__init__()
             self.generation = generation
             self.prefix = prefix
             self.entries = entries
+            self.others = others or []
 
     def __init__(self, bucket: str, prefix: str = "", *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
@@ -110,14 +141,32 @@ class AccessMapPanel(AppContext, ReportsWorkerFailures, Vertical):
         self.details: list[Any] | None = None
         self.boundaries: dict[str, Any] = {}
         self.entries: list[UserAccess] = []
+        # Roles, groups and principals only the bucket policy names (the second table).
+        self.others: list[UserAccess] = []
+        self.roles: list[RoleDetail] = []
+        self.bucket_policy: dict | None = None
+        self.bucket_policy_problem: str | None = None
         self.generation = 0
         self.border_title = f"Who can do what in {bucket}"
+        self.border_subtitle = "IAM policies only, not bucket policies"
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="map-controls"):
             yield Label("At prefix", id="map-prefix-label")
-            yield Input(self.initial_prefix, placeholder="(whole bucket)", id="map-prefix", tooltip="Re-evaluate at another prefix (no AWS calls)")
-            yield Checkbox("Show users with no access", False, id="map-show-all", tooltip="Also list users who can do nothing here")
+            yield Input(
+                self.initial_prefix,
+                placeholder="(whole bucket)",
+                compact=True,
+                id="map-prefix",
+                tooltip="Re-evaluate at another prefix (no AWS calls)",
+            )
+            yield Checkbox(
+                "Users with no access", False, compact=True, id="map-show-all", tooltip="Also list users who can do nothing here"
+            )
+            yield Checkbox(
+                "Roles", False, compact=True, id="map-roles",
+                tooltip="Also read the account's roles (one more pass over IAM) and show what their sessions can do here",
+            )
         yield Static("Reading IAM users and policies…", id="map-status")
         table: DataTable[Any] = MotionDataTable(cursor_type="row", id="map-table")
         table.add_column("User", key="user")
@@ -125,6 +174,12 @@ class AccessMapPanel(AppContext, ReportsWorkerFailures, Vertical):
             table.add_column(capability.capitalize(), key=capability)
         table.add_column("Notes", key="notes")
         yield table
+        others: DataTable[Any] = MotionDataTable(cursor_type="row", id="map-others", classes="hidden")
+        others.add_column("Role, group or bucket-policy principal", key="who")
+        for capability in CAPABILITIES:
+            others.add_column(capability.capitalize(), key=capability)
+        others.add_column("Notes", key="notes")
+        yield others
         # The why of the highlighted row, whole: it scrolls (focus it with Tab, then j/k) rather than being cut.
         with MotionScroll(id="map-why-scroll"):
             yield Static("", id="map-why")
@@ -151,9 +206,44 @@ class AccessMapPanel(AppContext, ReportsWorkerFailures, Vertical):
             self.post_message(self.Progress(len(details)))
         if worker.is_cancelled:
             return
+        bucket_policy, problem = None, None
+        try:
+            bucket_policy = fetch_bucket_policy(self.aws, self.bucket)
+        except S3CredError as exc:
+            problem = exc.message
         boundaries = fetch_boundary_documents(self.aws, [d.boundary_arn for d in details])
         if not worker.is_cancelled:
-            self.post_message(self.Loaded(details, boundaries))
+            self.post_message(self.Loaded(details, boundaries, None, bucket_policy, problem))
+        if self.query_one("#map-roles", Checkbox).value:
+            self._read_roles()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="access-map-roles", name="reading IAM roles")
+    def _read_roles(self) -> None:
+        worker = get_current_worker()
+        roles: list[RoleDetail] = []
+        for page in iter_role_details(self.aws):
+            if worker.is_cancelled:
+                return
+            roles.extend(page)
+        boundaries = fetch_boundary_documents(self.aws, [r.boundary_arn for r in roles])
+        if not worker.is_cancelled:
+            self.post_message(self.RolesRead(roles, boundaries))
+
+    def on_access_map_panel_roles_read(self, message: RolesRead) -> None:
+        message.stop()
+        self.roles = message.roles
+        self.boundaries = {**self.boundaries, **message.boundaries}
+        self.evaluate_prefix(self.query_one("#map-prefix", Input).value)
+
+    @on(Checkbox.Changed, "#map-roles")
+    def _roles_changed(self, event: Checkbox.Changed) -> None:
+        event.stop()
+        if event.value:
+            self._status("Reading IAM roles…")
+            self._read_roles()
+        else:
+            self.roles = []
+            self.evaluate_prefix(self.query_one("#map-prefix", Input).value)
 
     def on_access_map_panel_progress(self, message: Progress) -> None:
         message.stop()
@@ -163,6 +253,13 @@ class AccessMapPanel(AppContext, ReportsWorkerFailures, Vertical):
         message.stop()
         self.details = message.details
         self.boundaries = message.boundaries
+        self.bucket_policy = message.bucket_policy
+        self.bucket_policy_problem = message.bucket_policy_problem
+        self.border_subtitle = (
+            "IAM policies and the bucket policy" if self.bucket_policy is not None
+            else "IAM policies; the bucket has no policy" if self.bucket_policy_problem is None
+            else "IAM policies only: the bucket policy could not be read"
+        )
         self.evaluate_prefix(self.query_one("#map-prefix", Input).value)
 
     # -- evaluating (pure) -------------------------------------------------------------------
@@ -183,12 +280,28 @@ class AccessMapPanel(AppContext, ReportsWorkerFailures, Vertical):
     def _evaluate(self, generation: int, details: list[Any], prefix: str) -> None:
         worker = get_current_worker()
         entries: list[UserAccess] = []
+        policy = self.bucket_policy
         for start in range(0, len(details), EVALUATION_CHUNK):
             if worker.is_cancelled:
                 return
-            entries.extend(access_map(details[start : start + EVALUATION_CHUNK], self.bucket, prefix, self.boundaries))
+            entries.extend(
+                access_map(details[start : start + EVALUATION_CHUNK], self.bucket, prefix, self.boundaries, policy)
+            )
+        others = role_access_map(self.roles, self.bucket, prefix, self.boundaries, policy)
+        others += group_access_map(details, self.bucket, prefix)
+        known = [d.summary.arn for d in details] + [r.arn for r in self.roles]
+        others += bucket_policy_access(policy, self.bucket, prefix, self._account(details), known)
         if not worker.is_cancelled:
-            self.post_message(self.Evaluated(generation, prefix, entries))
+            self.post_message(self.Evaluated(generation, prefix, entries, others))
+
+    def _account(self, details: list[Any]) -> str | None:
+        """The bucket's account: the signed-in identity's, else the one the users' ARNs name."""
+        identity = self.s3cred_app.identity
+        if identity is not None:
+            return identity.account
+        arns = [d.summary.arn for d in details] + [r.arn for r in self.roles]
+        parts = next((a.split(":") for a in arns if a and a.count(":") >= 5), None)
+        return parts[4] if parts else None
 
     async def on_access_map_panel_evaluated(self, message: Evaluated) -> None:
         message.stop()
@@ -196,6 +309,7 @@ class AccessMapPanel(AppContext, ReportsWorkerFailures, Vertical):
             return
         self.prefix = message.prefix
         self.entries = message.entries
+        self.others = message.others
         await self._fill_table()
 
     @on(Input.Changed, "#map-prefix")
@@ -233,6 +347,7 @@ class AccessMapPanel(AppContext, ReportsWorkerFailures, Vertical):
             await asyncio.sleep(0)  # let keys and repaints through between chunks
             if generation != self.generation:
                 return
+        self._fill_others()
         hidden = len(self.entries) - len(visible)
         with_access = sum(1 for e in self.entries if e.has_any_access)
         status = (
@@ -240,10 +355,36 @@ class AccessMapPanel(AppContext, ReportsWorkerFailures, Vertical):
             f" of {len(self.entries):,}"
         )
         if hidden:
-            status += f" · {hidden:,} without access hidden (tick “Show users with no access”)"
-        status += " · IAM policies only, bucket policies not included"
+            status += f" · {hidden:,} without access hidden"
+        if self.bucket_policy_problem:
+            status += f" · the bucket policy could not be read ({self.bucket_policy_problem}): not included"
         self._status(status)
         self._explain_highlighted()
+
+    def visible_others(self) -> list[UserAccess]:
+        return [e for e in self.others if self.show_all or e.has_any_access or e.error]
+
+    def _fill_others(self) -> None:
+        """Roles, groups and bucket-policy principals: a table of their own, shown only when it has rows."""
+        table = self.query_one("#map-others", DataTable)
+        table.clear()
+        for entry in self.visible_others():
+            label = Text(f"{entry.kind} ", style="dim")
+            label.append(entry.user)
+            if entry.via:
+                label.append(f" ({entry.via})", style="dim")
+            table.add_row(label, *(mark(entry.decision(c)) for c in CAPABILITIES), note_for(entry),
+                          key=f"{entry.kind} {entry.user}")
+        table.set_class(table.row_count == 0, "hidden")
+
+    def other(self, kind: str, name: str) -> UserAccess | None:
+        return next((e for e in self.others if e.kind == kind and e.user == name), None)
+
+    @on(DataTable.RowHighlighted, "#map-others")
+    def _other_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        event.stop()
+        entry = next((e for e in self.others if f"{e.kind} {e.user}" == event.row_key.value), None)
+        self.query_one("#map-why", Static).update(explain(entry) if entry is not None else "")
 
     @on(DataTable.RowHighlighted, "#map-table")
     def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
@@ -267,6 +408,6 @@ class AccessMapPanel(AppContext, ReportsWorkerFailures, Vertical):
         self.query_one("#map-status", Static).update(text)
 
     def worker_state_changed(self, worker: Worker) -> None:
-        if worker.state is WorkerState.ERROR and worker.group in ("access-map-load", "access-map-eval"):
+        if worker.state is WorkerState.ERROR and worker.group in ("access-map-load", "access-map-eval", "access-map-roles"):
             message = getattr(worker.error, "message", None) or str(worker.error)
             self._status(Text(f"Could not build the access map: {message}", style="bold red"))

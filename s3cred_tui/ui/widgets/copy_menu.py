@@ -91,7 +91,7 @@ class CopyMenuModal(ModalScreen["CopyFormat | None"]):
                             "  ",
                             c.what,
                             (f" {c.detail}" if c.detail else "", "dim"),
-                            ("  · includes the secret" if c.holds_secret else "", "dim"),
+                            ("  · secret" if c.holds_secret else "", "yellow"),
                         ),
                         id=c.letter,
                     )

@@ -55,8 +55,11 @@ class MotionDataTable(DataTable[Any]):
             self.move_cursor(row=max(0, self.cursor_row - _half(self)))
 
 
-class TreeMotion:
-    """Mixed into a Tree (before it): the motion keys, and Left/Right to fold and unfold."""
+class MotionTree(Tree[Any]):
+    """A Tree with the app's motion keys, and Left/Right to fold and unfold.
+
+    (Textual reads BINDINGS only from widget classes, so this is a base class, not a mixin.)
+    """
 
     BINDINGS = [
         *MOTION_BINDINGS,
@@ -64,21 +67,21 @@ class TreeMotion:
         Binding("right,l", "unfold", "Unfold", show=False, id="motion.unfold"),
     ]
 
-    def action_first(self: Any) -> None:
+    def action_first(self) -> None:
         self.action_scroll_home()
 
-    def action_last(self: Any) -> None:
+    def action_last(self) -> None:
         self.action_scroll_end()
 
-    def action_half_page_down(self: Any) -> None:
+    def action_half_page_down(self) -> None:
         self.cursor_line = min(self.last_line, self.cursor_line + _half(self))
         self.scroll_to_line(self.cursor_line, animate=False)
 
-    def action_half_page_up(self: Any) -> None:
+    def action_half_page_up(self) -> None:
         self.cursor_line = max(0, self.cursor_line - _half(self))
         self.scroll_to_line(self.cursor_line, animate=False)
 
-    def action_fold(self: Any) -> None:
+    def action_fold(self) -> None:
         node = self.cursor_node
         if node is None:
             return
@@ -87,7 +90,7 @@ class TreeMotion:
         elif node.parent is not None:
             self.move_cursor(node.parent)
 
-    def action_unfold(self: Any) -> None:
+    def action_unfold(self) -> None:
         node = self.cursor_node
         if node is None or not node.allow_expand:
             return
@@ -97,28 +100,34 @@ class TreeMotion:
             self.move_cursor(node.children[0])
 
 
-class MotionTree(TreeMotion, Tree[Any]):
-    """A Tree with the app's motion keys."""
+def _move_highlight(option_list: OptionList, by: int) -> None:
+    if option_list.option_count:
+        current = option_list.highlighted or 0
+        option_list.highlighted = max(0, min(option_list.option_count - 1, current + by))
 
 
-class _OptionMotion:
-    BINDINGS = MOTION_BINDINGS
-
-    def action_half_page_down(self: Any) -> None:
-        if self.option_count:
-            self.highlighted = min(self.option_count - 1, (self.highlighted or 0) + _half(self))
-
-    def action_half_page_up(self: Any) -> None:
-        if self.option_count:
-            self.highlighted = max(0, (self.highlighted or 0) - _half(self))
-
-
-class MotionOptionList(_OptionMotion, OptionList):
+class MotionOptionList(OptionList):
     """An OptionList with the app's motion keys."""
 
+    BINDINGS = MOTION_BINDINGS
 
-class MotionSelectionList(_OptionMotion, SelectionList[str]):
+    def action_half_page_down(self) -> None:
+        _move_highlight(self, _half(self))
+
+    def action_half_page_up(self) -> None:
+        _move_highlight(self, -_half(self))
+
+
+class MotionSelectionList(SelectionList[str]):
     """A SelectionList (ticks with Space) with the app's motion keys."""
+
+    BINDINGS = MOTION_BINDINGS
+
+    def action_half_page_down(self) -> None:
+        _move_highlight(self, _half(self))
+
+    def action_half_page_up(self) -> None:
+        _move_highlight(self, -_half(self))
 
 
 class MotionScroll(VerticalScroll):

@@ -1,7 +1,8 @@
 """The one and only showing of a new secret access key: masked until revealed, copyable.
 
 Esc and the app's quit keys ask first (`confirm.HoldsSecret`); the button that closes at once
-says what pressing it means ("I have saved it").
+says what pressing it means ("I have saved it"). `v` reveals, `y` opens the copy menu (as on
+the result screen): no single key copies the secret.
 """
 
 from __future__ import annotations
@@ -17,19 +18,22 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static
 
 from s3cred_tui.core.credentials import to_env
+from s3cred_tui.ui.base import AppContext
 from s3cred_tui.ui.clipboard import copy_and_notify
 from s3cred_tui.ui.screens.confirm import (
     HoldsSecret,
     LeaveSecretModal,
     leave_secret_question,
 )
+from s3cred_tui.ui.widgets.copy_menu import CopyFormat, CopyMenuModal, copy_formats
 
 
-class NewKeyModal(HoldsSecret, ModalScreen[None]):
+class NewKeyModal(HoldsSecret, AppContext, ModalScreen[None]):
     CSS_PATH = Path(__file__).parent.parent / "screens" / "modals.tcss"
     BINDINGS = [
         Binding("escape", "close", "Close", id="newkey.close", tooltip="Close (asks first: the secret cannot be shown again)"),
-        Binding("s", "toggle_secret", "Reveal/hide", id="newkey.reveal", tooltip="Show or mask the secret"),
+        Binding("v", "toggle_secret", "Reveal/hide", id="newkey.reveal", tooltip="Show or mask the secret"),
+        Binding("y", "copy_menu", "Copy…", id="newkey.copy", tooltip="Copy the key id, the secret, or a whole block"),
     ]
 
     def __init__(self, credentials: Any, user_name: str) -> None:
@@ -47,7 +51,7 @@ class NewKeyModal(HoldsSecret, ModalScreen[None]):
             )
             yield Static(self._key_text(), id="new-key-values", classes="modal-message")
             with Horizontal(classes="modal-buttons"):
-                yield Button("Reveal secret", id="toggle-secret")
+                yield Button("Reveal (v)", id="toggle-secret")
                 yield Button("Copy secret", id="copy-secret")
                 yield Button("Copy as env", id="copy-env")
                 yield Button("I have saved it", id="done", variant="primary", tooltip="Close; the secret cannot be shown again")
@@ -67,7 +71,7 @@ class NewKeyModal(HoldsSecret, ModalScreen[None]):
     def action_toggle_secret(self) -> None:
         self.revealed = not self.revealed
         self.query_one("#new-key-values", Static).update(self._key_text())
-        self.query_one("#toggle-secret", Button).label = "Hide secret" if self.revealed else "Reveal secret"
+        self.query_one("#toggle-secret", Button).label = "Hide (v)" if self.revealed else "Reveal (v)"
 
     def action_close(self) -> None:
         def leave(confirmed: bool | None) -> None:
@@ -85,6 +89,17 @@ class NewKeyModal(HoldsSecret, ModalScreen[None]):
     def _copy(self, text: str, what: str) -> None:
         copy_and_notify(self.app, text, what)
         self.secret_copied(what)
+
+    def action_copy_menu(self) -> None:
+        profile = self.s3cred_app.settings.ini_profile or self.user_name
+        self.app.push_screen(CopyMenuModal(copy_formats(profile)), self._copy_chosen)
+
+    def _copy_chosen(self, choice: CopyFormat | None) -> None:
+        if choice is None:
+            return
+        copy_and_notify(self.app, choice.render(self._credentials), choice.what)
+        if choice.holds_secret:
+            self.secret_copied(choice.what)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()

@@ -204,8 +204,8 @@ class ProbePanel(AppContext, ReportsWorkerFailures, Vertical):
         yield table
         yield Static(self._footnote()[0], id="probe-footnote", markup=False)
         with Horizontal(id="probe-buttons"):
-            yield Button("Run probe", id="probe-run", variant="primary", tooltip="Make the requests with this key")
-            yield Button("Stop", id="probe-stop", tooltip="Stop after the current request")
+            yield Button("Run probe", id="probe-run", variant="primary", compact=True, tooltip="Make the requests with this key")
+            yield Button("Stop", id="probe-stop", compact=True, tooltip="Stop after the current request")
 
     def _footnote(self) -> tuple[str, bool]:
         """The footnote for this endpoint, and whether it shows before any Condition row does."""

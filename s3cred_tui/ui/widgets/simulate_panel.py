@@ -191,12 +191,13 @@ class SimulatePanel(Vertical):
                 [(label, op) for op, label, _ in OPERATIONS],
                 value=operation,
                 allow_blank=False,
+                compact=True,
                 id="sim-operation",
                 tooltip="What the request does",
             )
-            yield Input(placeholder="s3:GetObjectTagging", id="sim-action", tooltip="Any IAM action, e.g. s3:GetObjectTagging")
-            yield Input(bucket, placeholder="bucket", id="sim-bucket", tooltip="The bucket the request goes to")
-            yield Input(key, placeholder="object key or prefix", id="sim-key", tooltip="An object key, or the prefix a listing asks for")
+            yield Input(placeholder="s3:GetObjectTagging", compact=True, id="sim-action", tooltip="Any IAM action, e.g. s3:GetObjectTagging")
+            yield Input(bucket, placeholder="bucket", compact=True, id="sim-bucket", tooltip="The bucket the request goes to")
+            yield Input(key, placeholder="object key or prefix", compact=True, id="sim-key", tooltip="An object key, or the prefix a listing asks for")
         yield Label("", id="sim-request", markup=False)
         yield Static("", id="sim-verdict")
         yield Static("", id="sim-deciding")
