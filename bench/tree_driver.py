@@ -112,7 +112,7 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
             index += 1
             browsed += await expand(day)
             day.collapse()
-            await _wait(lambda: not day.children, f"collapsing {day.data.prefix}", args.timeout)
+            await _wait(lambda day=day: not day.children, f"collapsing {day.data.prefix}", args.timeout)
         result["browsed"] = browsed
         result["stall_browsing_ms"] = meter.summary(loaded_until, since_start())["max_ms"] if args.browsed_nodes else None
         meter.stop()

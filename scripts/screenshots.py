@@ -160,6 +160,35 @@ async def drive(app: S3CredApp, out: Path) -> None:
         app.screen.query_one("#probe-main").scroll_end(animate=False)
         await settle(pilot)
 
+    async def made_screen(pilot: Pilot) -> None:
+        await back_to_account(pilot)
+        await pilot.press("m")
+        await wait_for_screen(pilot, "MadeScreen")
+        for _ in range(600):
+            if app.screen.made is not None:
+                break
+            await pilot.pause(0.05)
+        await settle(pilot)
+
+    async def rotate_screen(pilot: Pilot) -> None:
+        await pilot.press("t")
+        await wait_for_screen(pilot, "RotateScreen")
+        for _ in range(600):
+            if app.screen.check is not None:
+                break
+            await pilot.pause(0.05)
+        await settle(pilot)
+
+    async def roles_screen(pilot: Pilot) -> None:
+        await back_to_account(pilot)
+        await pilot.press("3")
+        await wait_for_screen(pilot, "RolesScreen")
+
+    async def groups_screen(pilot: Pilot) -> None:
+        await back_to_account(pilot)
+        await pilot.press("4")
+        await wait_for_screen(pilot, "GroupsScreen")
+
     steps = [
         ("account-buckets", account_buckets),
         ("account-users", account_users),
@@ -174,6 +203,10 @@ async def drive(app: S3CredApp, out: Path) -> None:
         ("apply", apply_progress),
         ("result", result),
         ("probe", probe_screen),
+        ("made", made_screen),
+        ("rotate", rotate_screen),
+        ("roles", roles_screen),
+        ("groups", groups_screen),
     ]
     async with app.run_test(size=SIZE) as pilot:
         for name, step in steps:

@@ -387,13 +387,15 @@ def _check_custom_policy_first(request: CredentialRequest) -> None:
 def _create_grant(ctx: AwsContext, args: argparse.Namespace) -> int:
     """`create --grant-account`: a bucket-policy statement for another account, no credentials."""
     from s3cred_tui.core.bucket_grant import BucketGrantRequest, build_grant_plan
+    from s3cred_tui.core.third_party_role import ThirdPartyRoleRequest, build_third_party_role_plan
 
     for option, given in (
         ("--duration", args.duration),
         ("--method", args.method),
         ("--username", args.username),
         ("--reuse-user", args.reuse_user),
-        ("--role-name", args.role_name),
+        ("--role-name", args.role_name and not args.via_role),
+        ("--external-id", args.external_id and not args.via_role),
         ("--create-bucket", args.create_bucket),
         ("--policy", args.policy_file),
         ("--statement", args.statement),
@@ -407,15 +409,19 @@ def _create_grant(ctx: AwsContext, args: argparse.Namespace) -> int:
             raise UsageError(f"--grant-account changes the bucket policy and makes no credentials; {option} does not apply")
     if args.json and not args.dry_run:
         raise UsageError("--json shows the plan of a --dry-run")
-    request = BucketGrantRequest(
-        buckets=tuple(args.buckets),
-        principal=args.grant_account,
-        access=_access(args),
-        prefixes=_prefixes(args),
-        keys=tuple(args.keys or ()),
-        prefix_mode=_prefix_mode(args),
-    )
-    plan = build_grant_plan(ctx, request)
+    scope = {
+        "buckets": tuple(args.buckets),
+        "principal": args.grant_account,
+        "access": _access(args),
+        "prefixes": _prefixes(args),
+        "keys": tuple(args.keys or ()),
+        "prefix_mode": _prefix_mode(args),
+    }
+    if args.via_role:
+        role_request = ThirdPartyRoleRequest(**scope, role_name=args.role_name, external_id=args.external_id)
+        plan: Any = build_third_party_role_plan(ctx, role_request)
+    else:
+        plan = build_grant_plan(ctx, BucketGrantRequest(**scope))
     if args.dry_run:
         print(to_json(plan.to_dict(), indent=2) if args.json else plan.describe(), file=stdout())
         if not plan.ok:
@@ -438,11 +444,39 @@ def _create_grant(ctx: AwsContext, args: argparse.Namespace) -> int:
         return EXIT_INTERRUPTED if result.cancelled else EXIT_FAILED
     from s3cred_tui.core.policies import policy_json
 
+    if args.via_role:
+        document = {"RoleArn": plan.role_arn, "ExternalId": plan.external_id, "OtherAccountPolicy": plan.other_account_policy}
+        print(to_json(document, indent=2), file=stdout())
+        progress(
+            f"Created role {plan.role_arn}. Give the service the role ARN and external id above; its account must "
+            "allow its principal to assume the role (OtherAccountPolicy)."
+        )
+        return EXIT_OK
     print(policy_json(plan.other_account_policy), file=stdout())
     progress(
-        f"Granted {plan.principal_arn} through the bucket policy of {', '.join(request.buckets)}. "
+        f"Granted {plan.principal_arn} through the bucket policy of {', '.join(args.buckets)}. "
         "The other account must attach the policy above to its principal (cross-account access needs both sides)."
     )
+    return EXIT_OK
+
+
+def cmd_revoke_grant(ctx: AwsContext, args: argparse.Namespace) -> int:
+    """`revoke-grant`: take a `--grant-account` grant out of bucket policies."""
+    from s3cred_tui.core.bucket_grant import build_revoke_plan
+
+    plan = build_revoke_plan(ctx, args.buckets, args.account)
+    if args.dry_run or not plan.steps:
+        print(plan.describe(), file=stdout())
+        return EXIT_OK
+    result = _apply_interruptibly(ctx.for_apply(), plan, journal=not getattr(args, "demo", False))
+    if not result.ok:
+        for title in result.not_undone or ():
+            _say(f"NOT undone: {title}")
+        reason = result.error.message if isinstance(result.error, S3CredError) else str(result.error or "cancelled")
+        with contextlib.suppress(OSError, ValueError):
+            report_error(reason)
+        return EXIT_INTERRUPTED if result.cancelled else EXIT_FAILED
+    progress(f"Removed the grant for {plan.principal_arn} from {len(plan.steps)} bucket policy(ies).")
     return EXIT_OK
 
 
@@ -451,6 +485,9 @@ def cmd_create(ctx: AwsContext, args: argparse.Namespace) -> int:
 
     if args.grant_account:
         return _create_grant(ctx, args)
+    for option, given in (("--via-role", args.via_role), ("--external-id", args.external_id)):
+        if given:
+            raise UsageError(f"{option} is used with --grant-account")
     _check_output_options(args)
     request = _credential_request(args)
     _check_custom_policy_first(request)

@@ -28,7 +28,14 @@ from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from s3cred_tui.cli.common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, PROG, progress, stdout
+from s3cred_tui.cli.common import (
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    PROG,
+    progress,
+    stdout,
+)
 from s3cred_tui.cli.output import stream, to_json
 from s3cred_tui.core.errors import S3CredError, translate
 
@@ -175,7 +182,13 @@ def cmd_made(ctx: AwsContext, args: argparse.Namespace) -> int:
 
 def cmd_rotate_key(ctx: AwsContext, args: argparse.Namespace) -> int:
     from s3cred_tui.core.credentials import FORMATS
-    from s3cred_tui.core.rotation import STEP_TITLES, Rotation, RotationEvent, RotationStep, check_rotation
+    from s3cred_tui.core.rotation import (
+        STEP_TITLES,
+        Rotation,
+        RotationEvent,
+        RotationStep,
+        check_rotation,
+    )
     from s3cred_tui.core.validation import validate_user_name
 
     user = validate_user_name(args.user)
@@ -262,7 +275,11 @@ def cmd_cleanup(ctx: AwsContext, args: argparse.Namespace) -> int:
 
 
 def cmd_delete_user(ctx: AwsContext, args: argparse.Namespace) -> int:
-    from s3cred_tui.core.deletion import read_user_deletion, run_user_deletion, self_deletion_refusal
+    from s3cred_tui.core.deletion import (
+        read_user_deletion,
+        run_user_deletion,
+        self_deletion_refusal,
+    )
     from s3cred_tui.core.validation import validate_user_name
 
     names = [validate_user_name(name) for name in args.users]
@@ -288,8 +305,10 @@ def cmd_delete_user(ctx: AwsContext, args: argparse.Namespace) -> int:
             if event.status == "done":
                 print(f"  {event.title}" + (f" ({event.message})" if event.message else ""), file=stdout())
 
-        result = _run_stoppably(lambda cancelled: run_user_deletion(ctx.for_apply(), deletion, line, cancelled),
-                                f"deleting {name}")
+        result = _run_stoppably(
+            lambda cancelled, reviewed=deletion: run_user_deletion(ctx.for_apply(), reviewed, line, cancelled),
+            f"deleting {name}",
+        )
         if not result.ok:
             progress(f"error: {result.summary()}")
             if result.cancelled:
@@ -306,7 +325,11 @@ ROLE_DETAIL_FIELDS = ("inline_policies", "attached_policies")
 
 
 def cmd_list_roles(ctx: AwsContext, args: argparse.Namespace) -> int:
-    from s3cred_tui.core.inventory import IAM_MAX_PAGE, iter_role_records, role_policy_records
+    from s3cred_tui.core.inventory import (
+        IAM_MAX_PAGE,
+        iter_role_records,
+        role_policy_records,
+    )
     from s3cred_tui.core.validation import validate_role_name
 
     names = [validate_role_name(name) for name in args.roles]

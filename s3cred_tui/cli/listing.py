@@ -42,7 +42,11 @@ def _details_record(details: BucketDetails) -> dict[str, Any]:
 
 
 def cmd_list_buckets(ctx: AwsContext, args: argparse.Namespace) -> int:
-    from s3cred_tui.core.inventory import MAX_BUCKET_PAGE, bucket_details_of, iter_bucket_pages
+    from s3cred_tui.core.inventory import (
+        MAX_BUCKET_PAGE,
+        bucket_details_of,
+        iter_bucket_pages,
+    )
 
     # One request for up to 10,000 buckets: a whole listing in one round trip, regions included.
     page_size = args.page_size or MAX_BUCKET_PAGE

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from s3cred_tui import __version__
 from s3cred_tui.cli.common import PROG, UsageError
-from s3cred_tui.cli.create import cmd_create, cmd_policy
+from s3cred_tui.cli.create import cmd_create, cmd_policy, cmd_revoke_grant
 from s3cred_tui.cli.demo_server import cmd_demo_server
 from s3cred_tui.cli.lifecycle import cmd_cleanup, cmd_delete_user, cmd_list_roles, cmd_made, cmd_rotate_key
 from s3cred_tui.cli.listing import (
@@ -263,6 +263,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="instead of credentials, grant another AWS account (12-digit id, or a user/role ARN in it) access "
         "through the bucket policy; prints the identity policy that account must attach",
     )
+    sub.add_argument(
+        "--via-role",
+        action="store_true",
+        help="with --grant-account: instead of the bucket policy, a role that account assumes with an external id "
+        "(for third-party services); --role-name names it",
+    )
+    sub.add_argument("--external-id", metavar="ID", help="with --via-role: the external id to require (default: generated)")
     sub.add_argument("-c", "--create-bucket", action="store_true", help="create buckets that do not exist")
     sub.add_argument("--bucket-region", help="region for buckets created by --create-bucket")
     sub.add_argument(
@@ -282,6 +289,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="then make real requests with the new key and print how they compare with the access asked for "
         "(to stderr; exit status 1 if any differs, the credentials are printed all the same)",
     )
+
+    sub = command(
+        "revoke-grant",
+        cmd_revoke_grant,
+        "Remove a `create --grant-account` grant from bucket policies (other statements are kept as they are)",
+    )
+    sub.add_argument("buckets", nargs="+", metavar="BUCKET", help="bucket name(s)")
+    sub.add_argument("--account", required=True, metavar="ACCOUNT_OR_ARN", help="the account id or ARN that was granted")
+    sub.add_argument("--dry-run", action="store_true", help="print the plan and change nothing")
 
     sub = command(
         "recover",

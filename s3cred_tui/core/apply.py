@@ -491,7 +491,10 @@ def _put_bucket_policy(run: StepRun, step: Step) -> Made:
             f"The bucket policy of {bucket} changed since the plan was made; plan again so the change is kept.",
             code="BucketPolicyChanged",
         )
-    s3.put_bucket_policy(Bucket=bucket, Policy=_compact(step.document))
+    if step.document is None:
+        s3.delete_bucket_policy(Bucket=bucket)  # revoking the only statements left
+    else:
+        s3.put_bucket_policy(Bucket=bucket, Policy=_compact(step.document))
     return {}
 
 
@@ -620,6 +623,8 @@ GET_FEDERATION_TOKEN = StepKind("sts:GetFederationToken", _get_federation_token,
 # The bucket-policy grant to another account (`core/bucket_grant.py`): the step's document is the
 # merged policy, its `restore` the exact text it replaces (none: the undo deletes the policy).
 PUT_BUCKET_POLICY = StepKind("s3:PutBucketPolicy", _put_bucket_policy, takes_back=_bucket_policy_undo)
+# Revoking a grant that was the whole bucket policy (no `document`): undone by putting the text back.
+DELETE_BUCKET_POLICY = StepKind("s3:DeleteBucketPolicy", _put_bucket_policy, takes_back=_bucket_policy_undo)
 # The permissions of a role another account assumes (`core/third_party_role.py`): the step's document.
 PUT_ROLE_POLICY = StepKind(
     "iam:PutRolePolicy",
@@ -646,6 +651,7 @@ STEP_KINDS: dict[str, StepKind] = {
         ASSUME_ROLE,
         GET_FEDERATION_TOKEN,
         PUT_BUCKET_POLICY,
+        DELETE_BUCKET_POLICY,
         PUT_ROLE_POLICY,
     )
 }

@@ -23,7 +23,8 @@ Public API:
   keys=(), mode=PLAIN) -> list[dict]`, `other_account_policy(buckets, access, prefixes=(), keys=(), mode=PLAIN) -> dict`
 - `merge_grant(existing_text, statements) -> dict`, `without_grant(existing_text, principal_arn) -> dict | None`
 - `policy_diff(before_text, after) -> str`
-- `BucketGrantRequest`, `GrantPlan`, `build_grant_plan(ctx, request, identity=None) -> GrantPlan`
+- `BucketGrantRequest`, `GrantPlan`, `build_grant_plan(ctx, request, identity=None) -> GrantPlan`,
+  `build_revoke_plan(ctx, buckets, principal, identity=None) -> GrantPlan`
 """
 
 from __future__ import annotations
@@ -189,6 +190,7 @@ class GrantPlan:
     warnings: list[str] = field(default_factory=list)
     blockers: list[str] = field(default_factory=list)
     diffs: dict[str, str] = field(default_factory=dict)  # bucket -> diff of its policy
+    revoking: bool = False  # the plan removes the grant instead of adding it
 
     policy = None  # no access policy of the credentials' own: each step sends its document
 
@@ -196,7 +198,9 @@ class GrantPlan:
     def ok(self) -> bool:
         return not self.blockers
 
-    def add(self, kind: StepKind, title: str, params: dict[str, Any], *, document: dict[str, Any], restore: dict[str, Any]) -> Step:
+    def add(
+        self, kind: StepKind, title: str, params: dict[str, Any], *, document: dict[str, Any] | None, restore: dict[str, Any]
+    ) -> Step:
         from s3cred_tui.core.plan import Step
 
         step = Step(kind, title, params, self, document=document, restore=restore)  # type: ignore[arg-type]
@@ -205,10 +209,13 @@ class GrantPlan:
 
     def describe(self) -> str:
         req = self.request
-        lines = [
-            f"Plan: a bucket-policy grant of {req.access.value} access to {', '.join(req.buckets)} "
-            f"for {self.principal_arn}."
-        ]
+        if self.revoking:
+            lines = [f"Plan: remove the bucket-policy grant for {self.principal_arn} from {', '.join(req.buckets)}."]
+        else:
+            lines = [
+                f"Plan: a bucket-policy grant of {req.access.value} access to {', '.join(req.buckets)} "
+                f"for {self.principal_arn}."
+            ]
         if self.identity is not None:
             lines.append(f"Acting as {self.identity.arn} (account {self.identity.account}).")
         if self.facts:
@@ -222,11 +229,12 @@ class GrantPlan:
                 lines.extend("     " + line for line in self.diffs.get(step.params["Bucket"], "").splitlines())
         else:
             lines.append("Steps: none.")
-        lines += [
-            "",
-            f"The other account must also allow its principal, in its own IAM (cross-account access needs both sides):",
-        ]
-        lines.extend("  " + line for line in policies.policy_json(self.other_account_policy).splitlines())
+        if not self.revoking:
+            lines += [
+                "",
+                "The other account must also allow its principal, in its own IAM (cross-account access needs both sides):",
+            ]
+            lines.extend("  " + line for line in policies.policy_json(self.other_account_policy).splitlines())
         if self.warnings:
             lines += ["", "Warnings:"] + [f"  ! {warning}" for warning in self.warnings]
         if self.blockers:
@@ -322,6 +330,17 @@ def build_grant_plan(ctx: AwsContext, request: BucketGrantRequest, identity: Ide
             f"{principal_arn} is in this account ({identity.account}); a bucket-policy grant is for another "
             "account. Use `create` for keys of this account."
         )
+    from s3cred_tui.core.encryption import kms_grants_for
+
+    kms, kms_facts, kms_warnings = kms_grants_for(ctx, buckets)
+    plan.facts.extend(kms_facts)
+    plan.warnings.extend(kms_warnings)
+    for key_arn in sorted({grant.key_arn for grant in kms}):
+        plan.warnings.append(
+            f"Objects are encrypted with customer-managed KMS key {key_arn}: the other account can read or write "
+            "them only if that key's policy also allows it (kms:Decrypt, kms:GenerateDataKey). This tool does not "
+            "change key policies."
+        )
     for bucket in buckets:
         before = _read_policy_text(ctx.s3, bucket)
         after = merge_grant(before, statements[bucket])
@@ -344,3 +363,36 @@ def build_grant_plan(ctx: AwsContext, request: BucketGrantRequest, identity: Ide
 
 
 BUCKET_POLICY_LIMIT = 20 * 1024  # S3's bucket policy size limit (20 KB)
+
+
+def build_revoke_plan(ctx: AwsContext, buckets: Iterable[str], principal: str, identity: Identity | None = None) -> GrantPlan:
+    """Remove this principal's grant (its Sids) from each bucket policy, the rest untouched; a policy
+    left with no statement is deleted. A bucket without the grant gets no step."""
+    from s3cred_tui.core.apply import DELETE_BUCKET_POLICY, PUT_BUCKET_POLICY
+    from s3cred_tui.core.inventory import whoami
+    from s3cred_tui.core.validation import validate_bucket_name
+
+    principal_arn = principal_arn_for(principal)
+    names = tuple(validate_bucket_name(b) for b in buckets)
+    if not names:
+        raise ValidationError("buckets", "Choose at least one bucket.")
+    if identity is None:
+        identity = whoami(ctx)
+    request = BucketGrantRequest(names, principal)
+    plan = GrantPlan(request, principal_arn, identity, {"Version": policies.POLICY_VERSION, "Statement": []}, revoking=True)
+    base = grant_sid_base(principal_arn)
+    for bucket in names:
+        before = _read_policy_text(ctx.s3, bucket)
+        _, current = _statements_of(before)
+        if not any(isinstance(s, dict) and str(s.get("Sid", "")).startswith(base) for s in current):
+            plan.facts.append(f"bucket {bucket} has no grant for {principal_arn}")
+            continue
+        after = without_grant(before, principal_arn)
+        plan.diffs[bucket] = policy_diff(before, after)
+        if after is None:
+            title = f"Delete the bucket policy of {bucket} (only the grant for {principal_arn} was in it)"
+            plan.add(DELETE_BUCKET_POLICY, title, {"Bucket": bucket}, document=None, restore={"Policy": before})
+        else:
+            title = f"Remove the grant for {principal_arn} from the bucket policy of {bucket}"
+            plan.add(PUT_BUCKET_POLICY, title, {"Bucket": bucket}, document=after, restore={"Policy": before})
+    return plan

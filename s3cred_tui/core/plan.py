@@ -24,6 +24,9 @@ Decisions:
   duration is a blocker, not silently clamped, so nobody gets shorter credentials than asked.
 - A reused user never has an existing inline policy overwritten: the new policy gets a
   name the user does not have yet.
+- Each existing bucket's default encryption is read (`core.encryption`); a customer-managed KMS
+  key becomes `request.kms_keys`, and the request is drafted again so the key grant is in the
+  policy and measured against the limit (over it: a blocker). A custom policy is only warned about.
 - An existing role is reused only when its trust policy lets exactly the caller assume it
   (`core.trust.assess_trust`); otherwise the plan refuses, says why and suggests a free name.
   A trust policy is never rewritten: a `created-by` tag can be set by anyone with

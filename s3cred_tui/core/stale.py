@@ -8,8 +8,9 @@ a `StaleFlag` with a sentence saying why:
   nothing until someone activates them.
 - `UNUSED_KEY`: an active key not used for `unused_days`, or never used and older than that.
   A key made yesterday and not used yet is not stale.
-- `NO_ACTIVITY`: a user older than `unused_days` with no key use and no console sign-in in that
-  time. Only said when every source is known: a console password whose last use is unknown
+- `NO_ACTIVITY`: a user older than `unused_days` with no key use, no console sign-in and no new
+  key in that time (a key made recently is someone tending the user). Only said when every
+  source is known: a console password whose last use is unknown
   (the credential report does not say) leaves the question open, never a false "inactive".
 - `CONSOLE_WITH_KEYS`: a user who signs in to the console (a person) and also holds an active
   access key, the long-lived secret people leave in files.
@@ -194,6 +195,8 @@ def _inactive(activity: UserActivity, latest: KeyActivity | None, now: datetime,
         return False  # too new to say, or its age is unknown
     if latest is not None and latest.last_used is not None and _days(latest.last_used, now) <= window:
         return False
+    if any(key.created is not None and _days(key.created, now) <= window for key in activity.keys):
+        return False  # a key made within the window: the user is being looked after
     if activity.console_access:
         if not activity.console_last_used_known:
             return False  # the console may have been used: not known, so not said

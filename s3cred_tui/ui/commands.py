@@ -50,7 +50,7 @@ class S3CredCommands(Provider):
             return
         for bucket in account.bucket_names():
             yield PaletteCommand(
-                f"Open bucket {bucket}", "Prefixes, and who can do what in it", partial(app.open_bucket, bucket)
+                f"Open {bucket} (bucket)", "Prefixes, and who can do what in it", partial(app.open_bucket, bucket)
             )
         for bucket in account.bucket_names():
             yield PaletteCommand(
@@ -68,9 +68,10 @@ class S3CredCommands(Provider):
     async def discover(self) -> Hits:
         for command in self._commands():
             # Discovery lists only the general commands, not one line per bucket or user.
-            if command.text.startswith(
-                ("Create credentials for bucket ", "Open bucket ", "Open user ", "Rotate a key of user ")
-            ):
+            per_item = command.text.startswith(
+                ("Create credentials for bucket ", "Open user ", "Rotate a key of user ")
+            ) or command.text.endswith(" (bucket)")
+            if per_item:
                 continue
             yield DiscoveryHit(command.text, command.run, help=command.help)
 

@@ -10,7 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 # Action names (of bindings, on any screen) that change the account: one name, one meaning.
-MUTATING_ACTIONS = frozenset({"create", "toggle_key", "delete_key", "new_key", "delete_user", "apply"})
+MUTATING_ACTIONS = frozenset(
+    {"create", "toggle_key", "delete_key", "new_key", "delete_user", "apply", "cleanup", "rotate"}
+)
 
 READ_ONLY_EXPLANATION = "The app was started with --read-only: nothing in the account can be changed."
 

@@ -13,7 +13,13 @@ from datetime import datetime
 from rich.text import Text
 
 from s3cred_tui.core.inventory import ReportUser
-from s3cred_tui.core.stale import StaleFlag, StaleThresholds, activity_from_report, review_user, stale_word
+from s3cred_tui.core.stale import (
+    StaleFlag,
+    StaleThresholds,
+    activity_from_report,
+    review_user,
+    stale_word,
+)
 from s3cred_tui.ui import formatting
 
 STALE_FILTER = "stale:"

@@ -96,6 +96,7 @@ def test_rotate_key_all_the_way(account, capsys, monkeypatch):
     code, out, err = run(capsys, "rotate-key", USER, "-f", "json", stdin="y\nyes\n", monkeypatch=monkeypatch)
     assert code == 0, err
     new = json.loads(out)["AccessKeyId"]
+    assert new != old
     assert keys_of(account, USER) == {new: "Active"}
     for step in ("[create] done", "[show] done", "[probe] done", "[deactivate] done", "[delete] done"):
         assert step in err

@@ -141,3 +141,36 @@ def test_grant_account_refuses_credential_options(capsys, extra, fragment):
         return
     code, out, err = run(capsys, "create", BUCKET, "--grant-account", OTHER_ACCOUNT, *extra)
     assert code == 2 and out == "" and fragment in err and err.count("\n") == 1
+
+
+def test_grant_account_via_role_creates_a_role_with_an_external_id(account, capsys):
+    code, out, err = run(
+        capsys, "create", BUCKET, "--read-only", "--grant-account", OTHER_ACCOUNT, "--via-role",
+        "--role-name", "backup-vendor", "--external-id", "cust-0042", "--endpoint-url", account.endpoint_url,
+    )
+    assert code == 0, err
+    result = json.loads(out)
+    assert result["RoleArn"].endswith(":role/backup-vendor") and result["ExternalId"] == "cust-0042"
+    assert result["OtherAccountPolicy"]["Statement"][0]["Resource"] == result["RoleArn"]
+    trust = account.client("iam").get_role(RoleName="backup-vendor")["Role"]["AssumeRolePolicyDocument"]
+    trust = json.loads(trust) if isinstance(trust, str) else trust
+    assert trust["Statement"][0]["Condition"] == {"StringEquals": {"sts:ExternalId": "cust-0042"}}
+
+
+def test_via_role_needs_grant_account(capsys):
+    code, out, err = run(capsys, "create", BUCKET, "--via-role")
+    assert code == 2 and "--grant-account" in err and err.count("\n") == 1
+
+
+def test_revoke_grant_removes_only_the_grant(account, capsys):
+    s3 = account.client("s3")
+    mine = {"Sid": "Mine", "Effect": "Deny", "Principal": "*", "Action": "s3:DeleteBucket", "Resource": f"arn:aws:s3:::{BUCKET}"}
+    s3.put_bucket_policy(Bucket=BUCKET, Policy=json.dumps({"Version": "2012-10-17", "Statement": [mine]}))
+    code, _, err = run(capsys, "create", BUCKET, "--grant-account", OTHER_ACCOUNT, "--endpoint-url", account.endpoint_url)
+    assert code == 0, err
+    assert len(json.loads(s3.get_bucket_policy(Bucket=BUCKET)["Policy"])["Statement"]) > 1
+    code, out, err = run(capsys, "revoke-grant", BUCKET, "--account", OTHER_ACCOUNT, "--dry-run", "--endpoint-url", account.endpoint_url)
+    assert code == 0 and "--- bucket policy now" in out
+    code, _, err = run(capsys, "revoke-grant", BUCKET, "--account", OTHER_ACCOUNT, "--endpoint-url", account.endpoint_url)
+    assert code == 0, err
+    assert json.loads(s3.get_bucket_policy(Bucket=BUCKET)["Policy"])["Statement"] == [mine]

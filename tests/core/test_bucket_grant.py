@@ -185,3 +185,51 @@ def test_a_policy_changed_after_planning_is_not_overwritten(ctx):
 def test_own_account_is_refused(ctx):
     plan = build_grant_plan(ctx, BucketGrantRequest((BUCKET,), "123456789012", AccessLevel.READ_ONLY))
     assert not plan.ok and "this account" in plan.blockers[0]
+
+
+def test_revoke_removes_only_the_grant_and_a_failure_puts_it_back(ctx):
+    from s3cred_tui.core.bucket_grant import build_revoke_plan
+
+    ctx.s3.put_bucket_policy(Bucket=BUCKET, Policy=EXISTING)
+    assert apply_plan(ctx, build_grant_plan(ctx, BucketGrantRequest((BUCKET,), OTHER_ROLE)), journal=False).ok
+    granted = _policy_text(ctx, BUCKET)
+    revoke = build_revoke_plan(ctx, [BUCKET], OTHER_ROLE)
+    assert "-" in revoke.diffs[BUCKET] and "must also allow" not in revoke.describe()
+    assert apply_plan(ctx, revoke, journal=False).ok
+    assert json.loads(_policy_text(ctx, BUCKET))["Statement"] == json.loads(EXISTING)["Statement"]
+    # Nothing left to revoke: no step.
+    assert build_revoke_plan(ctx, [BUCKET], OTHER_ROLE).steps == []
+    # A revoke whose run fails is undone: the granted text comes back exactly.
+    ctx.s3.put_bucket_policy(Bucket=BUCKET, Policy=granted)
+    assert apply_plan(ctx, build_grant_plan(ctx, BucketGrantRequest(("second-bucket",), OTHER_ROLE)), journal=False).ok
+    plan = build_revoke_plan(ctx, [BUCKET, "second-bucket"], OTHER_ROLE)
+    assert len(plan.steps) == 2
+    ctx.s3.delete_bucket_policy(Bucket="second-bucket")
+    ctx.s3.delete_bucket(Bucket="second-bucket")  # the second step fails
+    result = apply_plan(ctx, plan, journal=False)
+    assert not result.ok and len(result.undone) == 1
+    assert _policy_text(ctx, BUCKET) == granted
+
+
+def test_revoking_the_only_statements_deletes_the_policy_and_undo_restores_it(ctx):
+    from s3cred_tui.core.bucket_grant import build_revoke_plan
+
+    assert apply_plan(ctx, build_grant_plan(ctx, BucketGrantRequest((BUCKET,), OTHER_ROLE)), journal=False).ok
+    granted = _policy_text(ctx, BUCKET)
+    revoke = build_revoke_plan(ctx, [BUCKET], OTHER_ROLE)
+    assert revoke.steps[0].action == "s3:DeleteBucketPolicy"
+    assert apply_plan(ctx, revoke, journal=False).ok
+    assert _policy_text(ctx, BUCKET) is None
+    step = revoke.steps[0]
+    perform_undo(ctx, step.kind.takes_back(step, {}))
+    assert _policy_text(ctx, BUCKET) == granted
+
+
+def test_a_kms_bucket_warns_that_the_key_policy_must_allow_the_other_account(ctx):
+    key = ctx.client("kms").create_key()["KeyMetadata"]["Arn"]
+    ctx.s3.put_bucket_encryption(
+        Bucket=BUCKET,
+        ServerSideEncryptionConfiguration={"Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": key}}]},
+    )
+    plan = build_grant_plan(ctx, BucketGrantRequest((BUCKET,), OTHER, AccessLevel.READ_ONLY))
+    assert any(key in warning and "key's policy" in warning for warning in plan.warnings)

@@ -13,7 +13,12 @@ from botocore.stub import Stubber
 from moto import mock_aws
 
 from s3cred_tui.core import inventory
-from s3cred_tui.core.errors import AccessDenied, CredentialsExpired, NotFound, S3CredError
+from s3cred_tui.core.errors import (
+    AccessDenied,
+    CredentialsExpired,
+    NotFound,
+    S3CredError,
+)
 from s3cred_tui.core.inventory import (
     AttachedPolicy,
     GroupDetail,
@@ -719,7 +724,7 @@ def test_a_refused_report_is_access_denied(ctx):
 
 
 def test_credential_report_from_moto_matches_listed_keys(populated):
-    ctx, _arn, key_id = populated
+    ctx, _arn, _key = populated
     report = inventory.credential_report(ctx, sleep=lambda s: None)
     assert report.users["reader"].access_keys == 1
     assert report.users["nobody"].access_keys == 0

@@ -11,7 +11,12 @@ from parliament import analyze_policy_string
 from s3cred_tui.core.encryption import read_bucket_encryption
 from s3cred_tui.core.plan import build_plan
 from s3cred_tui.core.policies import policy_for, policy_json, policy_size
-from s3cred_tui.core.request import AccessLevel, CredentialKind, CredentialRequest, KmsKeyGrant
+from s3cred_tui.core.request import (
+    AccessLevel,
+    CredentialKind,
+    CredentialRequest,
+    KmsKeyGrant,
+)
 from s3cred_tui.core.session import AwsContext
 from s3cred_tui.core.simulate import RequestContext, evaluate
 

@@ -21,7 +21,7 @@ from s3cred_tui.core.inventory import whoami
 from s3cred_tui.core.made import HELPER_ROLE_NAME, describe_reach, find_made
 from s3cred_tui.core.plan import build_plan
 from s3cred_tui.core.request import AccessLevel, CredentialKind, CredentialRequest
-from s3cred_tui.core.session import SessionConfig, AwsContext
+from s3cred_tui.core.session import AwsContext, SessionConfig
 from s3cred_tui.core.stale import StaleFlag
 from s3cred_tui.core.tags import CREATED_BY_TAG
 from tests.faults.proxy import Fault, FaultProxy

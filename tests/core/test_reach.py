@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 from s3cred_tui.core import policies
-from s3cred_tui.core.reach import ANY_BUCKET, level_of, reach_of, reach_text, who_can_assume
+from s3cred_tui.core.reach import (
+    ANY_BUCKET,
+    level_of,
+    reach_of,
+    reach_text,
+    who_can_assume,
+)
 from s3cred_tui.core.request import AccessLevel
 
 ACCOUNT = "123456789012"

@@ -8,8 +8,18 @@ from parliament import analyze_policy_string
 
 from s3cred_tui.core.draft import draft_request
 from s3cred_tui.core.errors import ValidationError
-from s3cred_tui.core.policies import SESSION_POLICY_LIMIT, policy_for, policy_json, policy_size
-from s3cred_tui.core.request import AccessLevel, CredentialKind, CredentialRequest, PrefixMode
+from s3cred_tui.core.policies import (
+    SESSION_POLICY_LIMIT,
+    policy_for,
+    policy_json,
+    policy_size,
+)
+from s3cred_tui.core.request import (
+    AccessLevel,
+    CredentialKind,
+    CredentialRequest,
+    PrefixMode,
+)
 from s3cred_tui.core.simulate import RequestContext, evaluate
 
 BUCKET = "bkt-one"

@@ -93,6 +93,11 @@ def test_no_activity_needs_an_old_enough_user():
     assert StaleFlag.NO_ACTIVITY not in review_user(UserActivity("unknown age", ()), NOW).flags
 
 
+def test_a_recently_made_key_is_activity():
+    activity = UserActivity("rotated", (key(5),), created=days_ago(400))
+    assert review_user(activity, NOW).flags == ()
+
+
 def test_recent_console_sign_in_is_activity():
     activity = UserActivity("person", (), created=days_ago(400), console_access=True, console_last_used=days_ago(2))
     assert review_user(activity, NOW).flags == ()

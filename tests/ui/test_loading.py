@@ -14,11 +14,24 @@ from collections.abc import Iterator, Mapping
 import pytest
 
 from s3cred_tui.core.errors import AccessDenied, S3CredError, Throttled
-from s3cred_tui.core.inventory import BucketSummary, CredentialReport, PolicyCounts, ReportKey, ReportUser, UserCounts, UserSummary
-from s3cred_tui.ui.loading import CELLS_PER_MESSAGE, LOOKUP_BATCH, ROWS_PER_MESSAGE, AccountLoad
+from s3cred_tui.core.inventory import (
+    BucketSummary,
+    CredentialReport,
+    PolicyCounts,
+    ReportKey,
+    ReportUser,
+    UserCounts,
+    UserSummary,
+)
+from s3cred_tui.ui.loading import (
+    CELLS_PER_MESSAGE,
+    LOOKUP_BATCH,
+    ROWS_PER_MESSAGE,
+    AccountLoad,
+)
 
 
-def NEVER() -> bool:  # noqa: N802  (reads as a constant: the is_cancelled of a load nobody stops)
+def NEVER() -> bool:  # reads as a constant: the is_cancelled of a load nobody stops
     return False
 
 

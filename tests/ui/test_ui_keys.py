@@ -346,3 +346,29 @@ async def test_the_new_key_dialog_reveals_with_v_and_copies_only_through_its_men
         await pilot.pause()
         assert copied and f"AWS_SECRET_ACCESS_KEY={SECRET}" in copied[-1]
         assert modal.secret_copies == ("export lines",)
+
+
+async def test_o_opens_the_highlighted_resource_in_the_aws_console(account, monkeypatch):
+    opened: list[str] = []
+    monkeypatch.setattr(S3CredApp, "open_url", lambda self, url, **kwargs: opened.append(url))
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        first = app.account_screen().buckets.highlighted_key()
+        await pilot.press("o")
+        assert opened == [f"https://s3.console.aws.amazon.com/s3/buckets/{first}?region=us-east-1"]
+        await pilot.press("2", "o")
+        assert opened[-1] == "https://console.aws.amazon.com/iam/home#/users/details/alice"
+
+
+async def test_an_endpoint_that_is_not_aws_has_no_console_to_open(account, monkeypatch):
+    opened: list[str] = []
+    monkeypatch.setattr(S3CredApp, "open_url", lambda self, url, **kwargs: opened.append(url))
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.aws.config = type(app.aws.config)(endpoint_url="http://127.0.0.1:9000", region="us-east-1")
+        await pilot.press("o")
+        await pilot.pause()
+        assert opened == []
+        assert any("not AWS: there is no console" in str(n.message) for n in app._notifications)

@@ -166,7 +166,7 @@ async def test_guided_rotation_from_the_made_screen(account):
         await wait_until(pilot, lambda: screen.rotation is not None, "the rotation check")
         await pilot.pause()
         assert "Create the new key" in str(screen.query_one("#rotate-next", Button).label)
-        await pilot.press("n")
+        await pilot.press("ctrl+r")
         await pilot.pause()
         assert isinstance(app.screen, ConfirmModal)
         await pilot.press("y")
@@ -181,14 +181,14 @@ async def test_guided_rotation_from_the_made_screen(account):
         await wait_until(pilot, lambda: screen.rotation.probed, "the probe of the new key")
         await settle(pilot)
         assert "Both keys work" in text_of(screen, "#rotate-state")
-        await pilot.press("n")
+        await pilot.press("ctrl+r")
         await pilot.pause()
         assert isinstance(app.screen, ConfirmModal) and "in place" in app.screen.question
         await pilot.press("y")
         await settle(pilot)
         assert keys(account, user) == {old: "Inactive", new: "Active"}
         assert not screen.query_one("#rotate-leave", Button).has_class("hidden")
-        await pilot.press("n", "y")
+        await pilot.press("ctrl+r", "y")
         await settle(pilot)
         assert keys(account, user) == {new: "Active"}
         assert "finished" in text_of(screen, "#rotate-state")
@@ -218,7 +218,7 @@ async def test_leaving_a_rotation_part_way_asks_and_says_where_it_stands(account
         app.open_rotate(user)
         await settle(pilot)
         screen = app.screen
-        await pilot.press("n", "y")
+        await pilot.press("ctrl+r", "y")
         await settle(pilot)
         await pilot.click("#done")
         await settle(pilot)
@@ -330,3 +330,48 @@ async def test_access_map_includes_groups_the_bucket_policy_and_roles_on_request
         assert {str(k.value) for k in others.rows} == {
             f"role {HELPER_ROLE_NAME}", "role ci-deployer", "group readers", "bucket policy anyone (*)"}
         assert panel.other("role", "ci-deployer").allowed == ("read",)
+
+
+async def test_users_list_flags_stale_access_and_filters_it(account):
+    from datetime import datetime, timedelta, timezone
+
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.iam.models import iam_backends
+
+    now = datetime(2024, 6, 1, 12, 0, tzinfo=timezone.utc)
+    account.create_user(UserName="fresh")
+    account.create_access_key(UserName="fresh")
+    backend = iam_backends[DEFAULT_ACCOUNT_ID]["global"]
+    for user in backend.users.values():
+        user.create_date = now - timedelta(days=400)
+        for key in user.access_keys:
+            key.create_date = now - timedelta(days=200)
+    backend.users["fresh"].access_keys[0].create_date = now - timedelta(days=5)
+    app = make_app(clock=lambda: now)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("2")
+        screen = app.account_screen()
+        users = screen.users
+        await wait_until(pilot, lambda: str(users.row("fresh")[7]) != "…", "the stale columns")
+        old = users.row("s3.read-only.made-data")
+        assert str(old[5]) == "200 days" and str(old[7]).startswith("stale: old key")
+        assert str(users.row("fresh")[5]) == "5 days" and str(users.row("fresh")[7]) == ""
+        assert str(users.row("alice")[7]) == "stale: no activity"  # no key, 400 days, never signed in
+        users.set_filter("stale:")
+        await settle(pilot)
+        assert "fresh" not in users.visible_keys() and "s3.read-only.made-data" in users.visible_keys()
+        await pilot.press("3")
+        await pilot.pause()
+        assert isinstance(app.screen, RolesScreen)
+
+
+async def test_enter_on_a_made_user_opens_it(account):
+    from s3cred_tui.ui.screens.user import UserScreen
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_made(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, UserScreen) and app.screen.user_name == "s3.read-only.made-data"

@@ -37,7 +37,10 @@ command line, which prints them as they are; the others yield the dataclasses ab
 """
 
 from s3cred_tui.core.inventory.authorization import iter_authorization_details
-from s3cred_tui.core.inventory.bucket_access import document_references_bucket, users_referencing_bucket
+from s3cred_tui.core.inventory.bucket_access import (
+    document_references_bucket,
+    users_referencing_bucket,
+)
 from s3cred_tui.core.inventory.buckets import (
     FIRST_BUCKET_PAGE,
     MAX_BUCKET_PAGE,
@@ -64,8 +67,16 @@ from s3cred_tui.core.inventory.credential_report import (
     credential_report,
     parse_credential_report,
 )
-from s3cred_tui.core.inventory.documents import decode_policy_document, managed_policy_document
-from s3cred_tui.core.inventory.identity import Identity, classify_arn, principal_arn_from, whoami
+from s3cred_tui.core.inventory.documents import (
+    decode_policy_document,
+    managed_policy_document,
+)
+from s3cred_tui.core.inventory.identity import (
+    Identity,
+    classify_arn,
+    principal_arn_from,
+    whoami,
+)
 from s3cred_tui.core.inventory.keys import access_keys_of
 from s3cred_tui.core.inventory.objects import (
     ObjectSummary,
@@ -128,15 +139,15 @@ __all__ = [
     "decode_policy_document",
     "document_references_bucket",
     "group_details",
+    "iso_timestamp",
     "iter_authorization_details",
     "iter_bucket_pages",
     "iter_object_records",
-    "iso_timestamp",
     "iter_prefix_pages",
     "iter_role_details",
     "iter_role_records",
-    "iter_user_policy_counts",
     "iter_user_pages",
+    "iter_user_policy_counts",
     "iter_user_records",
     "managed_policy_document",
     "parse_credential_report",
@@ -144,11 +155,11 @@ __all__ = [
     "region_from_location",
     "role_detail",
     "role_policy_records",
+    "use_iso_timestamps",
     "user_counts",
     "user_details",
     "user_details_of",
     "user_policy_counts",
-    "use_iso_timestamps",
     "users_referencing_bucket",
     "whoami",
 ]

@@ -9,7 +9,10 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from s3cred_tui.core.errors import NotFound, translate
-from s3cred_tui.core.inventory.documents import decode_policy_document, managed_policy_document
+from s3cred_tui.core.inventory.documents import (
+    decode_policy_document,
+    managed_policy_document,
+)
 from s3cred_tui.core.inventory.pages import all_items, marker_pages
 
 if TYPE_CHECKING:

@@ -22,12 +22,23 @@ from textual.widgets import Footer, Static, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from s3cred_tui.core import errors, inventory
-from s3cred_tui.core.inventory import BucketSummary, PolicyCounts, ReportUser, UserCounts, UserSummary
+from s3cred_tui.core.inventory import (
+    BucketSummary,
+    PolicyCounts,
+    ReportUser,
+    UserCounts,
+    UserSummary,
+)
 from s3cred_tui.core.stale import thresholds_from
 from s3cred_tui.ui import console_links, formatting
 from s3cred_tui.ui.base import AwsScreen
 from s3cred_tui.ui.loading import AccountLoad, InventorySource
-from s3cred_tui.ui.stale_columns import STALE_COLUMNS, STALE_FILTER, pending_cells, stale_cells
+from s3cred_tui.ui.stale_columns import (
+    STALE_COLUMNS,
+    STALE_FILTER,
+    pending_cells,
+    stale_cells,
+)
 from s3cred_tui.ui.widgets.filter_table import FilterTable
 from s3cred_tui.ui.widgets.identity_bar import IdentityBar
 
@@ -151,8 +162,8 @@ def counts_cells(value: UserCounts | errors.S3CredError) -> dict[str, Text | str
 class AccountScreen(AwsScreen[None]):
     CSS_PATH = Path(__file__).with_name("account.tcss")
     BINDINGS = [
-        Binding("1", "show_tab('buckets')", "Buckets", id="account.buckets", tooltip="Show the account's S3 buckets"),
-        Binding("2", "show_tab('users')", "Users", id="account.users", tooltip="Show the account's IAM users"),
+        Binding("1", "show_tab('buckets')", "Buckets", show=False, id="account.buckets", tooltip="Show the account's S3 buckets"),
+        Binding("2", "show_tab('users')", "Users", show=False, id="account.users", tooltip="Show the account's IAM users"),
         Binding("slash", "focus_filter", "Filter", key_display="/", id="account.filter", tooltip="Type to filter the list"),
         Binding(
             "c",

@@ -50,6 +50,8 @@ def group_text(group: GroupInfo, reach: str) -> Text:
 
 
 class GroupsScreen(AwsScreen[None]):
+    # Focus lands on the list (not the filter box or whatever comes first), so keys work at once.
+    AUTO_FOCUS = ".filter-data"
     CSS_PATH = Path(__file__).with_name("roles.tcss")
     BINDINGS = [
         Binding("escape", "back", "Back", id="groups.back", tooltip="Back to the previous screen"),

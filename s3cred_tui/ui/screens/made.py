@@ -24,8 +24,19 @@ from textual.widgets import DataTable, Footer, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from s3cred_tui.core.apply import ApplyEvent
-from s3cred_tui.core.cleanup import CleanupPlan, CleanupResult, apply_cleanup, plan_cleanup
-from s3cred_tui.core.made import MadeInventory, MadeRole, MadeUser, describe_reach, find_made
+from s3cred_tui.core.cleanup import (
+    CleanupPlan,
+    CleanupResult,
+    apply_cleanup,
+    plan_cleanup,
+)
+from s3cred_tui.core.made import (
+    MadeInventory,
+    MadeRole,
+    MadeUser,
+    describe_reach,
+    find_made,
+)
 from s3cred_tui.core.stale import stale_word, thresholds_from
 from s3cred_tui.ui import formatting
 from s3cred_tui.ui.base import AwsScreen
@@ -128,6 +139,8 @@ def role_detail(role: MadeRole, now: Any) -> Text:
 
 
 class MadeScreen(AwsScreen[None]):
+    # Focus lands on the list (not the filter box or whatever comes first), so keys work at once.
+    AUTO_FOCUS = "#made-users"
     CSS_PATH = Path(__file__).with_name("made.tcss")
     BINDINGS = [
         Binding("escape", "back", "Back", id="made.back", tooltip="Back (stops a cleanup under way first)"),
@@ -157,11 +170,11 @@ class MadeScreen(AwsScreen[None]):
         yield Static(Text("Made by s3cred-tui   reading…", style="bold"), id="made-title")
         with Horizontal(id="made-body"):
             with MotionScroll(id="made-lists"):
-                yield Static("Users", classes="section-title")
+                yield Static("Users", id="made-users-title", classes="section-title")
                 yield self._table("made-users", ("✓", "User", "Stale", "Active keys", "Oldest key", "Last used", "Reach"))
-                yield Static("Roles", classes="section-title")
+                yield Static("Roles", id="made-roles-title", classes="section-title")
                 yield self._table("made-roles", ("✓", "Role", "Who can assume it", "Last used", "Reach"))
-                yield Static("Buckets", classes="section-title")
+                yield Static("Buckets", id="made-buckets-title", classes="section-title")
                 yield self._table("made-buckets", ("✓", "Bucket", "Region", "Created (UTC)"))
             with MotionScroll(id="made-detail"):
                 yield Static("", id="made-why")
@@ -254,6 +267,9 @@ class MadeScreen(AwsScreen[None]):
                 self._mark_cell(f"bucket {bucket.name}"), bucket.name, bucket.region or "—", formatting.date(bucket.created),
                 key=bucket.name,
             )
+        for what, count in (("users", len(made.users)), ("roles", len(made.roles)), ("buckets", len(made.buckets))):
+            self.query_one(f"#made-{what}-title", Static).update(f"{what.capitalize()} ({count})" if count else
+                                                                 f"{what.capitalize()}: none")
         self._show_title()
         self._explain()
 
@@ -327,6 +343,13 @@ class MadeScreen(AwsScreen[None]):
         table = self.query_one(f"#{self._table_id}", MotionDataTable)
         table.update_cell_at((table.cursor_row, 0), self._mark_cell(label))
         self._show_title()
+
+    @on(DataTable.RowSelected)
+    def _selected(self, event: DataTable.RowSelected) -> None:
+        # Enter on a row reaches the table first: it opens, as the screen's own Enter would.
+        if event.data_table.id == self._table_id:
+            event.stop()
+            self.action_open()
 
     def action_open(self) -> None:
         item = self._highlighted_item()

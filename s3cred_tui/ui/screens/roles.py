@@ -93,6 +93,8 @@ def role_text(role: RoleDetail, entries: tuple[TrustEntry, ...], now: datetime) 
 
 
 class RolesScreen(AwsScreen[None]):
+    # Focus lands on the list (not the filter box or whatever comes first), so keys work at once.
+    AUTO_FOCUS = ".filter-data"
     CSS_PATH = Path(__file__).with_name("roles.tcss")
     BINDINGS = [
         Binding("escape", "back", "Back", id="roles.back", tooltip="Back to the previous screen"),

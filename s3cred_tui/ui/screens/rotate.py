@@ -24,7 +24,14 @@ from textual.worker import Worker, WorkerState
 
 from s3cred_tui.core.credentials import Credentials
 from s3cred_tui.core.inventory import access_keys_of
-from s3cred_tui.core.rotation import STEP_TITLES, Rotation, RotationCheck, RotationEvent, RotationStep, check_rotation
+from s3cred_tui.core.rotation import (
+    STEP_TITLES,
+    Rotation,
+    RotationCheck,
+    RotationEvent,
+    RotationStep,
+    check_rotation,
+)
 from s3cred_tui.ui import formatting
 from s3cred_tui.ui.base import AwsScreen
 from s3cred_tui.ui.guards import require_writable
@@ -65,10 +72,12 @@ class RotationStepEnded(Message):
 
 
 class RotateScreen(AwsScreen[None]):
+    # Focus lands on the list (not the filter box or whatever comes first), so keys work at once.
+    AUTO_FOCUS = "#rotate-next"
     CSS_PATH = Path(__file__).with_name("rotate.tcss")
     BINDINGS = [
         Binding("escape", "back", "Back", id="rotate.back", tooltip="Back (asks first while the rotation is part-way)"),
-        Binding("n", "next_step", "Next step", id="rotate.next", tooltip="Do the next step (asks first where it cannot be undone)"),
+        Binding("ctrl+r", "run", "Next step", id="rotate.next", tooltip="Do the next step (asks first where it cannot be undone)"),
         Binding("s", "stop", "Stop here", id="rotate.stop", tooltip="End the rotation where it stands"),
     ]
     WORKER_ERROR_TITLES = {"rotation-check": "Could not read the user's keys", "rotation": "A rotation step failed"}
@@ -197,7 +206,8 @@ class RotateScreen(AwsScreen[None]):
 
     # -- steps ---------------------------------------------------------------------------------
 
-    def action_next_step(self) -> None:
+    def action_run(self) -> None:
+        """The next step (ctrl+r, as "run" is on the other forms)."""
         rotation = self.rotation
         if rotation is None or rotation.next_step is None or self.busy_step:
             return
@@ -300,7 +310,7 @@ class RotateScreen(AwsScreen[None]):
         event.stop()
         rotation = self.rotation
         if event.button.id == "rotate-next":
-            self.action_next_step()
+            self.action_run()
         elif event.button.id == "rotate-stop":
             self.action_stop()
         elif event.button.id == "rotate-leave" and rotation is not None and not self.busy_step:

@@ -16,11 +16,11 @@ from typing import Any
 from rich.cells import cell_len
 from rich.text import Text
 from textual import on, work
+from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.actions import SkipAction
 from textual.reactive import reactive
 from textual.widgets import DataTable, Input, LoadingIndicator, Static
 from textual.widgets.data_table import ColumnKey
@@ -77,13 +77,13 @@ class FilterTable(Vertical):
     class Opened(Message):
         """Enter, or a click on the highlighted row."""
 
-        def __init__(self, table: "FilterTable", key: str) -> None:
+        def __init__(self, table: FilterTable, key: str) -> None:
             super().__init__()
             self.table = table
             self.key = key
 
         @property
-        def control(self) -> "FilterTable":
+        def control(self) -> FilterTable:
             return self.table
 
     busy: reactive[bool] = reactive(False)

@@ -61,16 +61,20 @@ def location_text(aws: AwsContext, read_only: bool) -> Text:
 
 
 def demo_text(note: str) -> Text:
-    """The demo note's first sentence (where, and that nothing touches AWS) on one line."""
-    first, _, _rest = note.partition(". ")
-    return _one_line(Text.assemble((" DEMO ", "bold black on yellow"), (" ", ""), (first.rstrip(".") + ".", "")))
+    """The whole demo note on one line: where, that nothing touches AWS, and who decides requests there.
+
+    A narrow terminal cuts it with an ellipsis; the banner's tooltip always holds all of it.
+    """
+    return _one_line(Text.assemble((" DEMO ", "bold black on yellow"), (" ", ""), (note, "")))
 
 
 class IdentityBar(AppContext, Vertical):
     def compose(self) -> ComposeResult:
         app = self.s3cred_app
         if app.demo_note:
-            yield Static(demo_text(app.demo_note), id="demo-banner")
+            banner = Static(demo_text(app.demo_note), id="demo-banner")
+            banner.tooltip = app.demo_note
+            yield banner
         yield Static(identity_text(app.identity, app.identity_problem), id="identity-line")
         yield Static(location_text(app.aws, app.read_only), id="location-line")
 
