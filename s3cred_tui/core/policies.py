@@ -115,6 +115,22 @@ _ESCAPES_LITERAL = {"*": "${*}", "?": "${?}", "$": "${$}"}
 _ESCAPES_PATTERN = {"$": "${$}"}
 
 
+def as_list(value: Any) -> list[Any]:
+    """An IAM policy element that may be one value or a list, as a list (absent: empty)."""
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def string_values(value: Any) -> list[str]:
+    """The strings of an element that may be one string or a list of them (anything else dropped)."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list):
+        return [v for v in value if isinstance(v, str)]
+    return []
+
+
 def escape_iam(text: str, mode: PrefixMode = PrefixMode.PLAIN) -> str:
     """Text for an IAM Resource or `*Like` condition: `$` always escaped; `*` and `?` escaped
     unless PATTERN mode keeps them as wildcards."""

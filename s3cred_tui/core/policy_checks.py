@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from s3cred_tui.core.errors import S3CredError
-from s3cred_tui.core.policies import policy_json
+from s3cred_tui.core.policies import policy_json, string_values
 from s3cred_tui.core.simulate import RequestContext, evaluate, s3_capabilities
 
 __all__ = ["OTHER_BUCKET", "Finding", "PolicyReview", "check_custom_policy"]
@@ -127,8 +127,8 @@ def check_custom_policy(policy: Mapping[str, Any], buckets: Sequence[str], prefi
         if _effect(statement) != "Allow":
             continue
         label = _label(statement, index)
-        actions = _strings(statement.get("Action", statement.get("NotAction")))
-        resources = _strings(statement.get("Resource", statement.get("NotResource")))
+        actions = string_values(statement.get("Action", statement.get("NotAction")))
+        resources = string_values(statement.get("Resource", statement.get("NotResource")))
         not_action, not_resource = "NotAction" in statement, "NotResource" in statement
         every_action = not not_action and any(_matches_everything(a) for a in actions)
         every_resource = not not_resource and "*" in resources
@@ -248,14 +248,6 @@ def _label(statement: Mapping[str, Any], index: int) -> str:
     return f"Statement {index + 1} ({sid!r})" if isinstance(sid, str) and sid else f"Statement {index + 1}"
 
 
-def _strings(value: Any) -> list[str]:
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, list):
-        return [v for v in value if isinstance(v, str)]
-    return []
-
-
 def _without(statement: Mapping[str, Any], *keys: str) -> dict[str, Any]:
     return {k: copy.deepcopy(v) for k, v in statement.items() if k not in keys}
 
@@ -296,7 +288,7 @@ def _other_bucket_reach(
     # action asked -> how it is shown: a statement's own patterns are shown as written.
     probes = {action: action for action in (*_BUCKET_PROBES, *_OBJECT_PROBES)}
     if "NotAction" not in statement:
-        for pattern in _strings(statement.get("Action")):
+        for pattern in string_values(statement.get("Action")):
             if pattern.lower().startswith("s3:") and pattern.lower() not in _NOT_BUCKET_ACTIONS:
                 probes.setdefault(_an_action_matching(pattern), pattern)
     reached: list[str] = []
@@ -406,7 +398,7 @@ def _prefixes_named(statements: list[Mapping[str, Any]], bucket: str, prefix: st
     for statement in statements:
         if _effect(statement) != "Allow" or "NotResource" in statement:
             continue
-        for resource in _strings(statement.get("Resource")):
+        for resource in string_values(statement.get("Resource")):
             if resource.startswith(head):
                 rest = resource[len(head) :]
                 cut = min((i for i in (rest.find("*"), rest.find("?"), rest.find("${")) if i >= 0), default=len(rest))

@@ -33,6 +33,7 @@ from typing import Any
 
 from s3cred_tui.core.access_map import CAPABILITIES, UserAccess
 from s3cred_tui.core.errors import S3CredError
+from s3cred_tui.core.policies import as_list
 from s3cred_tui.core.simulate import RequestContext, evaluate, s3_capabilities
 
 __all__ = ["Reach", "TrustEntry", "bucket_policy_access", "level_of", "reach_of", "reach_text", "who_can_assume"]
@@ -75,10 +76,6 @@ def reach_text(reach: Reach) -> str:
     return f"{where} {reach.level}"
 
 
-def _as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value] if value is not None else []
-
-
 def _literal_folder(path: str) -> str:
     """`reports/2024/*` -> `reports/2024/`: the folder before any wildcard or variable."""
     cut = min((i for i in (path.find(w) for w in _WILDCARDS) if i >= 0), default=len(path))
@@ -97,13 +94,13 @@ def _targets(documents: Iterable[Mapping[str, Any]]) -> list[tuple[str, str]]:
     folders: dict[str, list[str]] = {}
     any_bucket = False
     for document in documents:
-        for statement in _as_list(document.get("Statement") if isinstance(document, Mapping) else None):
+        for statement in as_list(document.get("Statement") if isinstance(document, Mapping) else None):
             if not isinstance(statement, Mapping) or statement.get("Effect") != "Allow":
                 continue
             if "NotResource" in statement:
                 any_bucket = True
                 continue
-            for resource in _as_list(statement.get("Resource")):
+            for resource in as_list(statement.get("Resource")):
                 resource = str(resource)
                 if resource == "*":
                     any_bucket = True
@@ -210,7 +207,7 @@ def _statement_principals(statement: Mapping[str, Any]) -> list[tuple[str, str]]
         return [("AWS", "*")]
     if not isinstance(value, Mapping):
         return []
-    return [(str(kind), str(name)) for kind, names in value.items() for name in _as_list(names)]
+    return [(str(kind), str(name)) for kind, names in value.items() for name in as_list(names)]
 
 
 def _condition_keys(statement: Mapping[str, Any]) -> tuple[str, ...]:
@@ -225,7 +222,7 @@ def _without_conditions(policy: Mapping[str, Any]) -> dict[str, Any]:
     and conditional Denies left out (they can only narrow who gets in); trust policies have no
     Resource, so `*` is added (the role's own ARN is what they apply to)."""
     kept = []
-    for statement in _as_list(policy.get("Statement")):
+    for statement in as_list(policy.get("Statement")):
         if not isinstance(statement, Mapping):
             continue
         if statement.get("Effect") == "Deny" and statement.get("Condition"):
@@ -247,7 +244,7 @@ def who_can_assume(trust_policy: Any, role_arn: str) -> tuple[TrustEntry, ...]:
     permissive = _without_conditions(trust_policy)
     entries: list[TrustEntry] = []
     seen: set[tuple[str, str]] = set()
-    for statement in _as_list(trust_policy.get("Statement")):
+    for statement in as_list(trust_policy.get("Statement")):
         if not isinstance(statement, Mapping) or statement.get("Effect") != "Allow":
             continue
         conditional = _condition_keys(statement)
@@ -313,7 +310,7 @@ def bucket_policy_access(
     named = ("bucket policy", dict(bucket_policy))
     rows: list[UserAccess] = []
     seen: set[tuple[str, str]] = set()
-    for statement in _as_list(bucket_policy.get("Statement")):
+    for statement in as_list(bucket_policy.get("Statement")):
         if not isinstance(statement, Mapping) or statement.get("Effect") != "Allow":
             continue
         conditional = _condition_keys(statement)

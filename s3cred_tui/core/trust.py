@@ -43,6 +43,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from s3cred_tui.core.errors import S3CredError
+from s3cred_tui.core.policies import string_values
 from s3cred_tui.core.simulate import RequestContext, evaluate
 
 __all__ = ["ASSUME_ACTIONS", "TrustAssessment", "assess_trust"]
@@ -108,7 +109,7 @@ def assess_trust(trust_policy: Any, caller_principal_arn: str, account_id: str) 
         if "NotAction" in statement:
             reason(f"{label} allows every action except {_listed(statement['NotAction'])} (NotAction), not just sts:AssumeRole.")
         else:
-            others = [a for a in _strings(statement.get("Action")) if a.lower() not in ASSUME_ACTIONS]
+            others = [a for a in string_values(statement.get("Action")) if a.lower() not in ASSUME_ACTIONS]
             if others:
                 reason(f"{label} allows {_listed(others)}, not just sts:AssumeRole.")
         if statement.get("Condition"):
@@ -141,16 +142,8 @@ def _label(statement: Mapping[str, Any], index: int) -> str:
     return f"Trust statement {sid!r}" if isinstance(sid, str) and sid else f"Trust statement [{index}]"
 
 
-def _strings(value: Any) -> list[str]:
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, list):
-        return [v for v in value if isinstance(v, str)]
-    return []
-
-
 def _listed(value: Any) -> str:
-    return ", ".join(_strings(value)) or repr(value)
+    return ", ".join(string_values(value)) or repr(value)
 
 
 def _principals(value: Any) -> list[tuple[str, str]]:
@@ -160,7 +153,7 @@ def _principals(value: Any) -> list[tuple[str, str]]:
         return [("?", repr(value))] if value is not None else []
     out = []
     for principal_type, names in value.items():
-        entries = _strings(names) or [repr(names)]
+        entries = string_values(names) or [repr(names)]
         out.extend((str(principal_type), name) for name in entries)
     return out
 
@@ -245,6 +238,6 @@ def _account_as_caller(policy: dict[str, Any], caller: str, account_id: str) -> 
     for statement in out["Statement"]:
         principal = statement.get("Principal")
         if isinstance(principal, Mapping) and "AWS" in principal:
-            names = _strings(principal["AWS"])
+            names = string_values(principal["AWS"])
             principal["AWS"] = [caller if name in own else name for name in names] or principal["AWS"]
     return out

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from s3cred_tui.core.errors import S3CredError
 from s3cred_tui.core.inventory import document_references_bucket
+from s3cred_tui.core.policies import as_list
 from s3cred_tui.core.request import AccessLevel
 from s3cred_tui.core.simulate import RequestContext, evaluate, s3_capabilities
 
@@ -29,10 +30,6 @@ S3_ARN = re.compile(r"^arn:aws[\w-]*:s3:::([^/]+)(?:/(.*))?$")
 WILDCARDS = ("*", "?", "${")
 
 NamedPolicy = tuple[str, Mapping[str, Any]]
-
-
-def _as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value] if value is not None else []
 
 
 def _literal_prefix(path: str) -> str:
@@ -53,10 +50,10 @@ def suggested_target(documents: Iterable[Mapping[str, Any]], known_buckets: Iter
     bucket = ""
     prefix: str | None = None
     for document in documents:
-        for statement in _as_list(document.get("Statement")):
+        for statement in as_list(document.get("Statement")):
             if not isinstance(statement, dict) or statement.get("Effect") != "Allow":
                 continue
-            for resource in _as_list(statement.get("Resource")):
+            for resource in as_list(statement.get("Resource")):
                 match = S3_ARN.match(str(resource))
                 if match is None or any(w in match.group(1) for w in WILDCARDS):
                     continue

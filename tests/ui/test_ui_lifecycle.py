@@ -375,3 +375,17 @@ async def test_enter_on_a_made_user_opens_it(account):
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, UserScreen) and app.screen.user_name == "s3.read-only.made-data"
+
+
+async def test_t_on_the_user_screen_opens_rotation_of_the_highlighted_key(monkeypatch):
+    from s3cred_tui.ui.app import S3CredApp
+    from s3cred_tui.ui.screens.user import UserScreen
+
+    opened: list[tuple[str, str | None]] = []
+    monkeypatch.setattr(S3CredApp, "open_rotate", lambda self, user, key_id=None: opened.append((user, key_id)) or True)
+    monkeypatch.setattr(UserScreen, "highlighted_key_id", lambda self: "AKIAHIGHLIGHTED")
+    screen = UserScreen.__new__(UserScreen)
+    monkeypatch.setattr(UserScreen, "s3cred_app", property(lambda self: S3CredApp.__new__(S3CredApp)))
+    screen.user_name = "alice"
+    screen.action_rotate()
+    assert opened == [("alice", "AKIAHIGHLIGHTED")]

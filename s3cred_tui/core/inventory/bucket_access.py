@@ -4,15 +4,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from typing import Any
 
 from s3cred_tui.core.inventory.users import UserDetail
-
-
-def _as_list(value: Any) -> list:
-    if value is None:
-        return []
-    return value if isinstance(value, list) else [value]
+from s3cred_tui.core.policies import as_list
 
 
 def _wildcard_regex(pattern: str) -> re.Pattern[str]:
@@ -61,18 +55,18 @@ def document_references_bucket(document: dict, bucket: str) -> bool:
     NotAction and NotResource are read generously (they usually allow a lot); Deny
     statements are not counted: this answers "who is granted something here".
     """
-    for statement in _as_list(document.get("Statement")):
+    for statement in as_list(document.get("Statement")):
         if not isinstance(statement, dict) or statement.get("Effect") != "Allow":
             continue
         if "NotAction" in statement:
             touches = True
         else:
-            touches = any(_action_touches_s3(str(a)) for a in _as_list(statement.get("Action")))
+            touches = any(_action_touches_s3(str(a)) for a in as_list(statement.get("Action")))
         if not touches:
             continue
         if "NotResource" in statement:
             return True
-        if any(_resource_names_bucket(str(r), bucket) for r in _as_list(statement.get("Resource"))):
+        if any(_resource_names_bucket(str(r), bucket) for r in as_list(statement.get("Resource"))):
             return True
     return False
 

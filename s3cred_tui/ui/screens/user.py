@@ -197,6 +197,7 @@ class UserScreen(AwsScreen[None]):
         Binding("d", "delete_key", "Del key", id="user.delete_key", tooltip="Delete the highlighted access key"),
         Binding("n", "new_key", "New key", id="user.new_key", tooltip="Create another access key (at most 2 per user)"),
         Binding("x", "delete_user", "Del user", id="user.delete_user", tooltip="Delete this user and everything it owns"),
+        Binding("t", "rotate", "Rotate key…", id="user.rotate", tooltip="Rotate the highlighted access key, step by step"),
         Binding("p", "probe_key", "Probe", id="user.probe_key", tooltip="Check live what the highlighted key can really do"),
         Binding("r", "refresh", "Refresh", id="user.refresh", tooltip="Reload this user from AWS"),
         Binding("y", "copy_name", "Copy key id", show=False, id="user.copy_name", tooltip="Copy the highlighted access key id"),
@@ -522,6 +523,10 @@ class UserScreen(AwsScreen[None]):
                 self.delete_key(key.id)
 
         self.app.push_screen(ConfirmModal(question, "Delete key"), answered)
+
+    def action_rotate(self) -> None:
+        """Guided rotation of the highlighted key (or of the user's only key)."""
+        self.s3cred_app.open_rotate(self.user_name, self.highlighted_key_id())
 
     def action_new_key(self) -> None:
         if not require_writable(self.app, "create an access key"):
