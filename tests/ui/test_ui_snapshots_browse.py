@@ -99,6 +99,9 @@ def test_user_detail(pinned_account, snap_compare):
     async def open_user(pilot):
         await settle(pilot)
         pilot.app.account_screen().open_user("reports-reader")
+        # Details arrive from a worker, then lay out: let both finish whatever the machine's load.
+        await settle(pilot, rounds=6)
+        await pilot.wait_for_scheduled_animations()
         await settle(pilot)
 
     assert snap_compare(make_app(clock=lambda: NOW), terminal_size=SIZE, run_before=open_user)

@@ -56,6 +56,10 @@ async def bucket(pilot):
 async def user(pilot):
     await settle(pilot)
     pilot.app.open_user("reports-reader")
+    # The details arrive from a worker and then lay out (scrollbars, focus): let both finish, so the
+    # picture does not depend on how busy the machine is.
+    await settle(pilot, rounds=6)
+    await pilot.wait_for_scheduled_animations()
     await settle(pilot)
 
 

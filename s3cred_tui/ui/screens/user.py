@@ -197,7 +197,7 @@ class UserScreen(AwsScreen[None]):
         Binding("d", "delete_key", "Del key", id="user.delete_key", tooltip="Delete the highlighted access key"),
         Binding("n", "new_key", "New key", id="user.new_key", tooltip="Create another access key (at most 2 per user)"),
         Binding("x", "delete_user", "Del user", id="user.delete_user", tooltip="Delete this user and everything it owns"),
-        Binding("t", "rotate", "Rotate key…", id="user.rotate", tooltip="Rotate the highlighted access key, step by step"),
+        Binding("t", "rotate", "Rotate key…", show=False, id="user.rotate", tooltip="Rotate the highlighted access key, step by step"),
         Binding("p", "probe_key", "Probe", id="user.probe_key", tooltip="Check live what the highlighted key can really do"),
         Binding("r", "refresh", "Refresh", id="user.refresh", tooltip="Reload this user from AWS"),
         Binding("y", "copy_name", "Copy key id", show=False, id="user.copy_name", tooltip="Copy the highlighted access key id"),
