@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, Any
 import botocore.exceptions
 
 from s3cred_tui.core import policies
+from s3cred_tui.core.describe import outcome_lines, policy_lines
 from s3cred_tui.core.errors import ValidationError, translate
 from s3cred_tui.core.request import AccessLevel, PrefixMode
 
@@ -234,11 +235,8 @@ class GrantPlan:
                 "",
                 "The other account must also allow its principal, in its own IAM (cross-account access needs both sides):",
             ]
-            lines.extend("  " + line for line in policies.policy_json(self.other_account_policy).splitlines())
-        if self.warnings:
-            lines += ["", "Warnings:"] + [f"  ! {warning}" for warning in self.warnings]
-        if self.blockers:
-            lines += ["", "Cannot proceed:"] + [f"  x {blocker}" for blocker in self.blockers]
+            lines.extend(policy_lines(self.other_account_policy, "  "))
+        lines += outcome_lines(self.warnings, self.blockers)
         return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:

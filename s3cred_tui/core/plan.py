@@ -63,6 +63,7 @@ from s3cred_tui.core.apply import (
     WAIT_FOR_NEW_KEY,
     StepKind,
 )
+from s3cred_tui.core.describe import outcome_lines, policy_lines
 from s3cred_tui.core.draft import Draft, draft_request
 from s3cred_tui.core.errors import (
     AccessDenied,
@@ -216,17 +217,10 @@ class Plan:
                     lines.append(f"     {step.action}({_format_params(step.params)})")
                 if step.policy is not None:
                     lines.append("     Policy:")
-                    lines.extend("       " + text for text in policies.policy_json(step.policy).splitlines())
+                    lines.extend(policy_lines(step.policy, "       "))
         else:
             lines.append("Steps: none.")
-        if self.warnings:
-            lines.append("")
-            lines.append("Warnings:")
-            lines.extend(f"  ! {warning}" for warning in self.warnings)
-        if self.blockers:
-            lines.append("")
-            lines.append("Cannot proceed:")
-            lines.extend(f"  x {blocker}" for blocker in self.blockers)
+        lines += outcome_lines(self.warnings, self.blockers)
         return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from s3cred_tui.core import policies
+from s3cred_tui.core.describe import outcome_lines, policy_lines
 from s3cred_tui.core.bucket_grant import account_of, principal_arn_for
 from s3cred_tui.core.errors import NotFound, ValidationError, translate
 from s3cred_tui.core.request import AccessLevel, PrefixMode
@@ -136,17 +137,14 @@ class ThirdPartyRolePlan:
             lines.append(f"  {number}. {step.title}")
             lines.append(f"     {step.action}(RoleName={self.role_name!r})")
             lines.append("     Policy:")
-            lines.extend("       " + text for text in policies.policy_json(step.document).splitlines())
+            lines.extend(policy_lines(step.document, "       "))
         lines += [
             "",
             f"Give the service: role ARN {self.role_arn}, external id {self.external_id}.",
             "The other account must also allow its principal to assume the role:",
         ]
-        lines.extend("  " + text for text in policies.policy_json(self.other_account_policy).splitlines())
-        if self.warnings:
-            lines += ["", "Warnings:"] + [f"  ! {warning}" for warning in self.warnings]
-        if self.blockers:
-            lines += ["", "Cannot proceed:"] + [f"  x {blocker}" for blocker in self.blockers]
+        lines.extend(policy_lines(self.other_account_policy, "  "))
+        lines += outcome_lines(self.warnings, self.blockers)
         return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:

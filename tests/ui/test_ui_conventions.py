@@ -21,7 +21,7 @@ from tests.ui.helpers import make_app, settle
 UI = Path(s3cred_tui.ui.__file__).parent
 SCREENS = UI / "screens"
 # Screen modules another screen may import: bases and small dialogs that import no screen.
-SHARED_SCREEN_MODULES = {"create_flow", "confirm", "error", "create_pickers"}
+SHARED_SCREEN_MODULES = {"create_flow", "confirm", "error", "create_pickers", "iam_list"}
 
 
 def ui_modules() -> list[Path]:

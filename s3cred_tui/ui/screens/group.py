@@ -6,24 +6,18 @@ Groups and their members come from one authorization-details pass (`inventory.gr
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from rich.text import Text
 from textual import on, work
-from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal
 from textual.message import Message
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 from textual.worker import Worker
 
 from s3cred_tui.core.inventory import GroupInfo, group_details
 from s3cred_tui.core.made import describe_reach
 from s3cred_tui.core.reach import reach_of
 from s3cred_tui.ui import formatting
-from s3cred_tui.ui.base import AwsScreen
-from s3cred_tui.ui.widgets.filter_table import FilterTable
-from s3cred_tui.ui.widgets.motion import MotionScroll
+from s3cred_tui.ui.screens.iam_list import IamListScreen
 
 GROUP_COLUMNS = (("name", "Group"), ("members", "Members"), ("policies", "Policies"), ("reach", "Reach into S3"))
 
@@ -49,10 +43,10 @@ def group_text(group: GroupInfo, reach: str) -> Text:
     return text
 
 
-class GroupsScreen(AwsScreen[None]):
-    # Focus lands on the list (not the filter box or whatever comes first), so keys work at once.
-    AUTO_FOCUS = ".filter-data"
-    CSS_PATH = Path(__file__).with_name("roles.tcss")
+class GroupsScreen(IamListScreen):
+    KIND = "groups"
+    SINGULAR = "group"
+    COLUMNS = GROUP_COLUMNS
     BINDINGS = [
         Binding("escape", "back", "Back", id="groups.back", tooltip="Back to the previous screen"),
         Binding("slash", "focus_filter", "Filter", key_display="/", id="groups.filter", tooltip="Type to filter the groups"),
@@ -64,32 +58,8 @@ class GroupsScreen(AwsScreen[None]):
         super().__init__()
         self.groups: dict[str, tuple[GroupInfo, str]] = {}
 
-    def compose(self) -> ComposeResult:
-        yield Static(Text("Groups (read-only)", style="bold"), id="groups-title")
-        with Horizontal(id="groups-body"):
-            yield FilterTable("group", GROUP_COLUMNS, placeholder="Filter groups…  (/)", id="groups-table")
-            with MotionScroll(id="group-detail"):
-                yield Static("", id="group-why")
-        yield Footer()
-
-    @property
-    def table(self) -> FilterTable:
-        return self.query_one("#groups-table", FilterTable)
-
-    def on_mount(self) -> None:
-        self.action_refresh()
-
-    def action_refresh(self) -> None:
+    def forget_entries(self) -> None:
         self.groups = {}
-        self.table.clear_rows()
-        self.table.busy = True
-        self.load()
-
-    def action_focus_filter(self) -> None:
-        self.table.focus_filter()
-
-    def action_back(self) -> None:
-        self.app.pop_screen()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="groups", name="reading IAM groups")
     def load(self) -> None:

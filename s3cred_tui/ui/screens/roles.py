@@ -10,15 +10,12 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from pathlib import Path
 
 from rich.text import Text
 from textual import on, work
-from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal
 from textual.message import Message
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 from textual.worker import Worker, get_current_worker
 
 from s3cred_tui.core.inventory import RoleDetail, iter_role_details
@@ -26,9 +23,7 @@ from s3cred_tui.core.made import describe_reach
 from s3cred_tui.core.reach import TrustEntry, reach_of, who_can_assume
 from s3cred_tui.core.tags import is_ours
 from s3cred_tui.ui import formatting
-from s3cred_tui.ui.base import AwsScreen
-from s3cred_tui.ui.widgets.filter_table import FilterTable
-from s3cred_tui.ui.widgets.motion import MotionScroll
+from s3cred_tui.ui.screens.iam_list import IamListScreen
 
 ROLE_COLUMNS = (
     ("name", "Role"),
@@ -92,10 +87,10 @@ def role_text(role: RoleDetail, entries: tuple[TrustEntry, ...], now: datetime) 
     return text
 
 
-class RolesScreen(AwsScreen[None]):
-    # Focus lands on the list (not the filter box or whatever comes first), so keys work at once.
-    AUTO_FOCUS = ".filter-data"
-    CSS_PATH = Path(__file__).with_name("roles.tcss")
+class RolesScreen(IamListScreen):
+    KIND = "roles"
+    SINGULAR = "role"
+    COLUMNS = ROLE_COLUMNS
     BINDINGS = [
         Binding("escape", "back", "Back", id="roles.back", tooltip="Back to the previous screen"),
         Binding("slash", "focus_filter", "Filter", key_display="/", id="roles.filter", tooltip="Type to filter the roles"),
@@ -107,32 +102,8 @@ class RolesScreen(AwsScreen[None]):
         super().__init__()
         self.roles: dict[str, tuple[RoleDetail, tuple[TrustEntry, ...]]] = {}
 
-    def compose(self) -> ComposeResult:
-        yield Static(Text("Roles (read-only)", style="bold"), id="roles-title")
-        with Horizontal(id="roles-body"):
-            yield FilterTable("role", ROLE_COLUMNS, placeholder="Filter roles…  (/)", id="roles-table")
-            with MotionScroll(id="role-detail"):
-                yield Static("", id="role-why")
-        yield Footer()
-
-    @property
-    def table(self) -> FilterTable:
-        return self.query_one("#roles-table", FilterTable)
-
-    def on_mount(self) -> None:
-        self.action_refresh()
-
-    def action_refresh(self) -> None:
+    def forget_entries(self) -> None:
         self.roles = {}
-        self.table.clear_rows()
-        self.table.busy = True
-        self.load()
-
-    def action_focus_filter(self) -> None:
-        self.table.focus_filter()
-
-    def action_back(self) -> None:
-        self.app.pop_screen()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="roles", name="reading IAM roles")
     def load(self) -> None:
