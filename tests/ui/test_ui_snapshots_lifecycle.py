@@ -85,6 +85,9 @@ async def steady(pilot, condition, what: str) -> None:
     """Until `condition` holds, every message is handled and the layout has caught up (a button
     relabelled or a list filled after its worker ends resizes on a later frame)."""
     await wait_until(pilot, condition, what)
+    await settle(pilot, rounds=6)
+    # Rows highlighted or scrolled into view after the list fills settle on a later frame.
+    await pilot.wait_for_scheduled_animations()
     await settle(pilot)
     for _ in range(3):
         await pilot.pause()
