@@ -9,7 +9,7 @@ What it records, as JSON in FILE:
   listings are complete (every row present, loading finished), when the first screenful
   of each list has every cell filled in, and when every cell of both lists is;
 - the lateness of a 10 ms timer on the app's event loop (a stall is how late it fired),
-  from the first rows handed to the screen on (composing it is start-up, reported apart);
+  from the first screen composed on (composing it is start-up, reported apart);
 - peak RSS of this process (`ru_maxrss`), with everything loaded.
 """
 
@@ -193,12 +193,12 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
                     now = since_start()
                     if marks[f"first_{what}"] is None and table.table.row_count > 0:
                         marks[f"first_{what}"] = now
-                    # Before the first refresh `loading` is False too, but the table is empty.
+                    # Before the first refresh `busy` is False too, but the table is empty.
                     # The list can hold every row before the table shows its first one.
                     if (
                         marks[f"{what}_complete"] is None
                         and marks[f"first_{what}"] is not None
-                        and not table.loading
+                        and not table.busy
                         and table.total >= expected[what]
                     ):
                         marks[f"{what}_complete"] = now
@@ -220,8 +220,9 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
             result["pending_cells"] = {"buckets": pending_cells(screen.buckets), "users": pending_cells(screen.users)}
             result["table_errors"] = {"buckets": screen.buckets.error, "users": screen.users.error}
         lists_done = max((marks["buckets_complete"] or 0.0), (marks["users_complete"] or 0.0)) or None
-        # From the first rows on (or the first screen, if sooner): composing it is start-up.
-        running = min(value for value in (marks["app_running"], marks.get("first_rows_message")) if value is not None)
+        # From the first screen composed on: composing it is start-up, reported apart. (Rows can
+        # reach the screen while it is composed: the app asks for them as it starts.)
+        running = marks["app_running"]
         result["stalls_while_listing"] = meter.summary(running, lists_done)
         result["stalls_until_details"] = meter.summary(running, marks["details_complete"])
         result["stalls_at_start_up"] = meter.summary(0.0, running)

@@ -13,6 +13,7 @@ the latency (e.g. 6 pages of 1,000 users one after another).
 from __future__ import annotations
 
 import argparse
+import compileall
 import json
 import math
 import os
@@ -29,15 +30,16 @@ from pathlib import Path
 from typing import Any
 
 from bench.seed import SCALES, bucket_name
+from s3cred_tui.core.inventory import FIRST_BUCKET_PAGE, FIRST_USER_PAGE, IAM_MAX_PAGE
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO = BENCH_DIR.parent
 HOOKS = BENCH_DIR / "hooks"
 
 REALISTIC_LATENCIES_MS = (0, 30, 100)
-IAM_PAGE = 1000  # what s3cred-tui asks IAM for (MaxItems)
+# What s3cred-tui asks for (IAM's MaxItems, ListBuckets' MaxBuckets), from its own constants.
+IAM_PAGE = IAM_MAX_PAGE
 THEIR_IAM_PAGE = 100  # boto3's paginator default, which s3-credentials uses
-FIRST_BUCKET_PAGE = 100
 OBJECT_PAGE = 1000
 DETAIL_THREADS = 16
 
@@ -78,8 +80,15 @@ class Server:
             AWS_CONFIG_FILE=str(home / "aws-config"),
             AWS_SHARED_CREDENTIALS_FILE=str(home / "aws-credentials"),
             AWS_EC2_METADATA_DISABLED="true",
+            # Runs journal here, not in the person's state directory: the app would otherwise open
+            # on "unfinished runs" another run (or test) left, and measure that modal's layout too.
+            S3CRED_TUI_STATE_DIR=str(home / "state"),
             PYTHONPATH=os.pathsep.join([str(HOOKS), str(REPO), env.get("PYTHONPATH", "")]).rstrip(os.pathsep),
         )
+        # Both tools start from compiled bytecode, as an installed package does (pip compiles on
+        # install; `run` compiles ours first): a developer's PYTHONDONTWRITEBYTECODE would
+        # otherwise make only the editable checkout recompile itself on every start.
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
         return env
 
 
@@ -142,6 +151,7 @@ def run_process(command: Sequence[str], env: dict[str, str], work: Path, timeout
     calls_file = Path(tempfile.mkstemp(prefix="calls-", suffix=".json", dir=work)[1])
     env = dict(env, BENCH_CALLS_FILE=str(calls_file))
     env["BENCH_T0"] = repr(time.time())
+    compileall.compile_dir(str(REPO / "s3cred_tui"), quiet=1)
     started = time.perf_counter()
     done = subprocess.run(list(command), env=env, cwd=work, capture_output=True, text=True, timeout=timeout)
     seconds = time.perf_counter() - started
@@ -192,13 +202,19 @@ def bucket_pages(buckets: int) -> int:
 REPORT_ROUND_TRIPS = 2
 
 
+def app_user_pages(users: int) -> int:
+    """s3cred-tui's app: 100 users first, then up to 1,000 per request."""
+    return 1 if users <= FIRST_USER_PAGE else 1 + math.ceil((users - FIRST_USER_PAGE) / IAM_PAGE)
+
+
 def app_round_trips(buckets: int, users: int) -> dict[str, int]:
-    lists = max(user_pages(users), bucket_pages(buckets))
+    lists = max(app_user_pages(users), bucket_pages(buckets))
     return {
         "first_page_s": 1,
         "lists_complete_s": lists,
         # The first users' page, its policy counts (first GAAD page) and the report, side by side.
         "first_screen_filled_s": REPORT_ROUND_TRIPS,
+        # Policy counts: GetAccountAuthorizationDetails pages of 1,000 users, one after another.
         "details_complete_s": max(lists, user_pages(users), REPORT_ROUND_TRIPS),
     }
 
@@ -431,6 +447,9 @@ def measure_tree(server: Server, env: dict[str, str], work: Path, timeout: float
         "stall_browsing_ms": found["browsing"]["stall_browsing_ms"],
         "nodes_at_end": found["browsing"]["nodes_at_end"],
         "peak_rss_mb": found["browsing"]["peak_rss_mb"],
+        # Before the first expand (account lists and the access map loaded): what the tree adds is the rest.
+        "peak_rss_before_tree_mb": found["browsing"].get("peak_rss_before_tree_mb"),
+        "stall_opening_ms": found["browsing"].get("stall_opening_ms"),
         "phases": found,
     }
 
@@ -646,6 +665,8 @@ def to_markdown(report: dict[str, Any]) -> str:
             f"| nodes in the tree at the end | {tree['nodes_at_end']:,} |",
             f"| longest stall while browsing | {_fmt(tree['stall_browsing_ms'], ' ms')} |",
             f"| peak RSS browsing | {tree['peak_rss_mb']:.1f} MB |",
+            f"| peak RSS before the first expand (account lists, access map) | {_fmt(tree.get('peak_rss_before_tree_mb'), ' MB')} |",
+            f"| longest stall opening the bucket screen (access map reading IAM) | {_fmt(tree.get('stall_opening_ms'), ' ms')} |",
         ]
     lines.append("")
     return "\n".join(lines)

@@ -45,6 +45,14 @@ def clean_aws_env(monkeypatch, tmp_path):
     monkeypatch.setenv("S3CRED_TUI_STATE_DIR", str(tmp_path / "state"))
 
 
+@pytest.fixture(autouse=True)
+def terminal_without_clipboard_doubt(monkeypatch):
+    """Copying behaves the same inside or outside the developer's tmux or macOS Terminal
+    (`ui.clipboard.clipboard_support`); tests of those terminals set the variables themselves."""
+    for name in ("TMUX", "TMUX_PANE", "TERM_PROGRAM"):
+        monkeypatch.delenv(name, raising=False)
+
+
 @pytest.fixture
 def ctx_with_managed_policies(monkeypatch):
     """moto can load all ~1,300 AWS-managed policies, at seconds per test; one stand-in is enough."""

@@ -37,9 +37,10 @@ Output contract:
 from __future__ import annotations
 
 # Importing this package must stay cheap: `--help`, `policy` and an offline `simulate` never
-# touch AWS, so nothing here (or in the command modules) imports boto3 at module level. Core
-# modules that need it (session, inventory, plan, apply, probe) are imported inside the
-# command functions that use them. tests/cli/test_cli_e2e.py checks this.
+# touch AWS, so nothing here (or in the command modules) imports boto3 or botocore at module
+# level, and the parser imports a command's module only when that command runs. Core modules
+# that need boto3 (session, inventory, plan, apply, probe) are imported inside the command
+# functions that use them. tests/cli/test_cli_e2e.py and tests/cli/test_cli_start_up.py check this.
 import argparse
 import os
 import sys
@@ -48,14 +49,14 @@ from contextlib import ExitStack
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-import botocore.exceptions
-
 from s3cred_tui.cli.common import (
     EXIT_DENIED,
     EXIT_FAILED,
     EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_USAGE,
+    PROBE_SECRET_ENV,
+    PROBE_TOKEN_ENV,
     PROG,
     UsageError,
     error_line,
@@ -64,21 +65,24 @@ from s3cred_tui.cli.common import (
 )
 from s3cred_tui.cli.output import RecordWriter, to_json
 from s3cred_tui.cli.parser import build_parser
-from s3cred_tui.cli.probe import (
-    CONDITION_MARK,
-    CONDITION_NOTE,
-    PROBE_COLUMNS,
-    PROBE_SECRET_ENV,
-    PROBE_TOKEN_ENV,
-    probe_rows,
-    probe_summary,
-    probe_table,
-)
-from s3cred_tui.cli.simulate import decision_record, parse_context
-from s3cred_tui.core.errors import S3CredError, ValidationError, translate
+from s3cred_tui.core.errors import S3CredError, ValidationError, is_sdk_error, translate
 
 if TYPE_CHECKING:
     from s3cred_tui.core.session import SessionConfig
+
+# Names re-exported from command modules, imported on first use so that importing the package
+# (every command does) does not import every command's module.
+_LAZY_EXPORTS = {
+    "AwsContext": "s3cred_tui.core.session",
+    "CONDITION_MARK": "s3cred_tui.cli.probe",
+    "CONDITION_NOTE": "s3cred_tui.cli.probe",
+    "PROBE_COLUMNS": "s3cred_tui.cli.probe",
+    "probe_rows": "s3cred_tui.cli.probe",
+    "probe_summary": "s3cred_tui.cli.probe",
+    "probe_table": "s3cred_tui.cli.probe",
+    "decision_record": "s3cred_tui.cli.simulate",
+    "parse_context": "s3cred_tui.cli.simulate",
+}
 
 __all__ = [
     "CONDITION_MARK",
@@ -107,11 +111,12 @@ __all__ = [
 
 def __getattr__(name: str) -> Any:
     # `cli.AwsContext` stays available (tests patch it) without importing boto3 with the package.
-    if name == "AwsContext":
-        from s3cred_tui.core.session import AwsContext
+    module = _LAZY_EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
 
-        return AwsContext
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
 
 
 def _session_config(args: argparse.Namespace) -> SessionConfig:
@@ -187,9 +192,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except S3CredError as exc:
         report_error(exc.message)
         return EXIT_FAILED
-    except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as exc:
-        report_error(translate(exc).message)
-        return EXIT_FAILED
     except KeyboardInterrupt:
         progress("error: interrupted")
         return EXIT_INTERRUPTED
@@ -201,6 +203,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(devnull, sys.stdout.fileno())
         return EXIT_OK
     except Exception as exc:  # noqa: BLE001 - the last resort: a bug, told in one line, never a traceback
+        if is_sdk_error(exc):  # AWS refused or failed: not a bug
+            report_error(translate(exc).message)
+            return EXIT_FAILED
         progress(f"{PROG}: internal error: {_describe_internal_error(exc)}")
         return EXIT_FAILED
 

@@ -16,6 +16,10 @@ EXIT_USAGE = 2
 # `simulate` only: the request would be denied. Distinct from 1 (a failure) so scripts can branch.
 EXIT_DENIED = 3
 EXIT_INTERRUPTED = 130
+# Where `probe` reads the secret of the key it probes (and a session token), rather than argv.
+# Here, not in cli/probe.py, because the parser's help names them without importing the probe.
+PROBE_SECRET_ENV = "S3CRED_PROBE_SECRET_ACCESS_KEY"
+PROBE_TOKEN_ENV = "S3CRED_PROBE_SESSION_TOKEN"
 
 
 class UsageError(Exception):

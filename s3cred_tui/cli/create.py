@@ -99,7 +99,6 @@ def _scope(args: argparse.Namespace) -> dict[str, Any]:
 
 def cmd_policy(ctx: AwsContext | None, args: argparse.Namespace) -> int:
     from s3cred_tui.core import policies
-    from s3cred_tui.core.policy_checks import check_custom_policy
     from s3cred_tui.core.validation import validate_bucket_name, validate_policy_document
 
     extra = _extra_statements(args)
@@ -121,7 +120,11 @@ def cmd_policy(ctx: AwsContext | None, args: argparse.Namespace) -> int:
             list_keys=scope["list_keys"],
         )
         request = CredentialRequest(buckets=tuple(args.buckets), extra_statements=extra)
-    review = check_custom_policy(document, request.buckets) if args.policy_file or extra else None
+    review = None
+    if args.policy_file or extra:  # what the person wrote is reviewed; a generated policy needs no review
+        from s3cred_tui.core.policy_checks import check_custom_policy
+
+        review = check_custom_policy(document, request.buckets)
     _refuse_unacknowledged_broad_policy(request, review)
     if review is not None:
         _report_review(review, acknowledged=args.allow_broad, headline=bool(args.policy_file))
@@ -196,6 +199,8 @@ def _refuse_options_beside_policy_file(args: argparse.Namespace) -> None:
 
 def _refuse_unacknowledged_broad_policy(request: CredentialRequest, review: Any) -> None:
     """A custom policy broader than the named buckets needs --allow-broad: one line, every reason."""
+    if review is None:  # nothing reviewed, nothing to acknowledge (and core.plan, which imports boto3, stays out)
+        return
     from s3cred_tui.core.plan import acknowledgement_required
 
     if acknowledgement_required(request, review):
@@ -220,7 +225,7 @@ def _report_review(review: Any, acknowledged: bool, headline: bool) -> None:
 
 
 def _credential_request(args: argparse.Namespace) -> CredentialRequest:
-    from s3cred_tui.core.validation import parse_duration
+    from s3cred_tui.core.validation import duration_range, parse_duration
 
     if args.method == "permanent" and args.duration:
         raise UsageError("--duration makes temporary credentials; it cannot be combined with --method permanent")
@@ -243,7 +248,7 @@ def _credential_request(args: argparse.Namespace) -> CredentialRequest:
         **_scope(args),
         prefix_mode=_prefix_mode(args),
         kind=kind,
-        duration_seconds=parse_duration(args.duration) if args.duration else None,
+        duration_seconds=parse_duration(args.duration, duration_range(kind)) if args.duration else None,
         username=args.username,
         reuse_existing_user=args.reuse_user,
         create_buckets=args.create_bucket,

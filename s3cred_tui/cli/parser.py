@@ -3,25 +3,68 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
+import importlib
+import sys
+from typing import Any
 
 from s3cred_tui import __version__
-from s3cred_tui.cli.common import PROG, UsageError
-from s3cred_tui.cli.create import cmd_create, cmd_policy, cmd_revoke_grant
-from s3cred_tui.cli.demo_server import cmd_demo_server
-from s3cred_tui.cli.lifecycle import cmd_cleanup, cmd_delete_user, cmd_list_roles, cmd_made, cmd_rotate_key
-from s3cred_tui.cli.listing import (
-    cmd_list_bucket,
-    cmd_list_buckets,
-    cmd_list_iam_users,
-    cmd_list_user_policies,
-    cmd_whoami,
-)
-from s3cred_tui.cli.probe import PROBE_SECRET_ENV, PROBE_TOKEN_ENV, cmd_probe
-from s3cred_tui.cli.recover import cmd_recover
-from s3cred_tui.cli.simulate import cmd_simulate
+from s3cred_tui.cli.common import PROBE_SECRET_ENV, PROBE_TOKEN_ENV, PROG, UsageError
 from s3cred_tui.core.credentials import FORMATS
 from s3cred_tui.core.request import CredentialKind
+
+# The module of each command's function, imported only when that command runs: importing every
+# command's module (and what each imports) would cost `--help` and `policy` more than they do.
+_COMMAND_MODULES = {
+    "cmd_whoami": "s3cred_tui.cli.listing",
+    "cmd_list_buckets": "s3cred_tui.cli.listing",
+    "cmd_list_bucket": "s3cred_tui.cli.listing",
+    "cmd_list_iam_users": "s3cred_tui.cli.listing",
+    "cmd_list_user_policies": "s3cred_tui.cli.listing",
+    "cmd_list_roles": "s3cred_tui.cli.lifecycle",
+    "cmd_made": "s3cred_tui.cli.lifecycle",
+    "cmd_rotate_key": "s3cred_tui.cli.lifecycle",
+    "cmd_cleanup": "s3cred_tui.cli.lifecycle",
+    "cmd_delete_user": "s3cred_tui.cli.lifecycle",
+    "cmd_policy": "s3cred_tui.cli.create",
+    "cmd_create": "s3cred_tui.cli.create",
+    "cmd_revoke_grant": "s3cred_tui.cli.create",
+    "cmd_recover": "s3cred_tui.cli.recover",
+    "cmd_probe": "s3cred_tui.cli.probe",
+    "cmd_simulate": "s3cred_tui.cli.simulate",
+    "cmd_demo_server": "s3cred_tui.cli.demo_server",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """`parser.cmd_policy` and the other command functions, imported on first use."""
+    module = _COMMAND_MODULES.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
+
+
+class _Command:
+    """A command's function, looked up (and its module imported) only when the command runs.
+
+    The lookup goes through this module's attributes, so a function patched onto the parser
+    module (as tests do) is the one that runs.
+    """
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def __call__(self, ctx: Any, args: argparse.Namespace) -> int:
+        return getattr(sys.modules[__name__], self.name)(ctx, args)
+
+
+class _PaidCheckPrice:
+    """Access Analyzer's price per paid check, read from core.aws_checks only when help is printed
+    (that module imports botocore)."""
+
+    def __str__(self) -> str:
+        from s3cred_tui.core.aws_checks import PAID_CHECK_PRICE_USD
+
+        return f"{PAID_CHECK_PRICE_USD:.3f}"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -126,8 +169,6 @@ def _policy_options(parser: argparse.ArgumentParser, *, custom: bool) -> None:
 def _aws_check_options(parser: argparse.ArgumentParser, *, paid: bool) -> None:
     """`--aws-checks` (free: IAM's policy simulator and Access Analyzer's ValidatePolicy) and, where a
     level can be proven, `--aws-paid-checks` (Access Analyzer's charged checks, with their cost)."""
-    from s3cred_tui.core.aws_checks import PAID_CHECK_PRICE_USD
-
     parser.add_argument(
         "--aws-checks",
         action="store_true",
@@ -135,12 +176,14 @@ def _aws_check_options(parser: argparse.ArgumentParser, *, paid: bool) -> None:
         "Access Analyzer's ValidatePolicy findings; never changes the exit status",
     )
     if paid:
-        parser.add_argument(
+        paid_checks = parser.add_argument(
             "--aws-paid-checks",
             action="store_true",
-            help=f"with --aws-checks: also prove the level with Access Analyzer's CheckAccessNotGranted / "
-            f"CheckNoNewAccess, which AWS charges per call (one call, about ${PAID_CHECK_PRICE_USD:.3f})",
+            help="with --aws-checks: also prove the level with Access Analyzer's CheckAccessNotGranted / "
+            "CheckNoNewAccess, which AWS charges per call (one call, about $%(paid_check_price)s)",
         )
+        # argparse fills %(name)s from the action's attributes when (and only when) it prints help.
+        paid_checks.paid_check_price = _PaidCheckPrice()  # type: ignore[attr-defined]
 
 
 def _port(text: str) -> int:
@@ -168,44 +211,44 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     account = _account_options(suppress=True)
 
-    def command(name: str, func: Callable[..., int], help_text: str) -> argparse.ArgumentParser:
+    def command(name: str, function: str, help_text: str) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, parents=[account], help=help_text, description=help_text)
-        sub.set_defaults(func=func)
+        sub.set_defaults(func=_Command(function))
         return sub
 
-    command("whoami", cmd_whoami, "Show the identity behind the current credentials")
+    command("whoami", "cmd_whoami", "Show the identity behind the current credentials")
 
-    sub = command("list-buckets", cmd_list_buckets, "List buckets")
+    sub = command("list-buckets", "cmd_list_buckets", "List buckets")
     sub.add_argument(
         "--details", action="store_true", help="also look up each bucket's region, versioning and public access block"
     )
     _listing_options(sub)
 
-    sub = command("list-bucket", cmd_list_bucket, "List every object in a bucket (recursively)")
+    sub = command("list-bucket", "cmd_list_bucket", "List every object in a bucket (recursively)")
     sub.add_argument("bucket", metavar="BUCKET")
     sub.add_argument("--prefix", default="", help="only keys starting with this text")
     _listing_options(sub)
 
-    sub = command("list-users", cmd_list_iam_users, "List IAM users")
+    sub = command("list-users", "cmd_list_iam_users", "List IAM users")
     _listing_options(sub)
 
-    sub = command("list-user-policies", cmd_list_user_policies, "Show the policies of IAM users (all users if none named)")
+    sub = command("list-user-policies", "cmd_list_user_policies", "Show the policies of IAM users (all users if none named)")
     sub.add_argument("users", nargs="*", metavar="USER")
     _listing_options(sub)
 
-    sub = command("list-roles", cmd_list_roles, "List IAM roles (all roles if none named)")
+    sub = command("list-roles", "cmd_list_roles", "List IAM roles (all roles if none named)")
     sub.add_argument("roles", nargs="*", metavar="ROLE")
     sub.add_argument(
         "--details", action="store_true", help="also show each role's inline and attached policies (documents included)"
     )
     _listing_options(sub)
 
-    sub = command("made", cmd_made, "Show every user, role and bucket s3cred-tui made, what each can reach, key ages")
+    sub = command("made", "cmd_made", "Show every user, role and bucket s3cred-tui made, what each can reach, key ages")
     sub.add_argument("--json", action="store_true", help="print it as JSON")
 
     sub = command(
         "rotate-key",
-        cmd_rotate_key,
+        "cmd_rotate_key",
         "Rotate a user's access key step by step: create the new one, show it once, check it, then (each after a yes) "
         "deactivate and delete the old one",
     )
@@ -220,7 +263,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub = command(
         "cleanup",
-        cmd_cleanup,
+        "cmd_cleanup",
         "Remove what s3cred-tui made (all of it, or the users, roles and buckets named), after showing the plan",
     )
     sub.epilog = (
@@ -235,16 +278,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub = command(
         "delete-user",
-        cmd_delete_user,
+        "cmd_delete_user",
         "Delete IAM users and everything that blocks deleting them (keys, policies, groups, password, MFA...)",
     )
     sub.add_argument("users", nargs="+", metavar="USER")
 
-    sub = command("policy", cmd_policy, "Print the policy that `create` would use (with --policy: check it first)")
+    sub = command("policy", "cmd_policy", "Print the policy that `create` would use (with --policy: check it first)")
     _policy_options(sub, custom=True)
     _aws_check_options(sub, paid=True)
 
-    sub = command("create", cmd_create, "Create credentials for one or more buckets")
+    sub = command("create", "cmd_create", "Create credentials for one or more buckets")
     _policy_options(sub, custom=True)
     sub.add_argument(
         "-d", "--duration", help="temporary credentials lasting this long (15m to 12h, e.g. 900, 15m, 2h, 1h30m)"
@@ -292,7 +335,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub = command(
         "revoke-grant",
-        cmd_revoke_grant,
+        "cmd_revoke_grant",
         "Remove a `create --grant-account` grant from bucket policies (other statements are kept as they are)",
     )
     sub.add_argument("buckets", nargs="+", metavar="BUCKET", help="bucket name(s)")
@@ -301,7 +344,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub = command(
         "recover",
-        cmd_recover,
+        "cmd_recover",
         "Undo what a create that was killed half-way left in AWS (from its journal)",
     )
     sub.epilog = (
@@ -312,7 +355,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub = command(
         "probe",
-        cmd_probe,
+        "cmd_probe",
         "Prove a key is scoped: make real requests with it and compare each answer with the access asked for",
     )
     sub.epilog = (
@@ -351,7 +394,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub = command(
         "simulate",
-        cmd_simulate,
+        "cmd_simulate",
         "Would this request be allowed? Evaluate IAM policies offline, including Conditions, boundaries and "
         "session policies",
     )
@@ -398,7 +441,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub = command(
         "demo-server",
-        cmd_demo_server,
+        "cmd_demo_server",
         "Keep one demo account running (until Ctrl-C) so that `--demo` commands share it; prints its settings",
     )
     sub.add_argument("--port", type=_port, default=0, help="the port to listen on, on 127.0.0.1 (default: a free one)")

@@ -14,6 +14,8 @@ from s3cred_tui.cli.common import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
     EXIT_OK,
+    PROBE_SECRET_ENV,
+    PROBE_TOKEN_ENV,
     PROG,
     UsageError,
     access_level,
@@ -29,8 +31,6 @@ if TYPE_CHECKING:
     from s3cred_tui.core.probe import ProbeReport, ProbeResult
     from s3cred_tui.core.session import AwsContext
 
-PROBE_SECRET_ENV = "S3CRED_PROBE_SECRET_ACCESS_KEY"
-PROBE_TOKEN_ENV = "S3CRED_PROBE_SESSION_TOKEN"
 CONDITION_MARK = "*"
 CONDITION_NOTE = (
     f"{CONDITION_MARK} AWS decides this row with a Condition (ListBucket's s3:prefix). Emulators such as moto "

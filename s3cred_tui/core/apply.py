@@ -54,7 +54,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import botocore.exceptions
 
@@ -73,13 +73,26 @@ from s3cred_tui.core.errors import (
 from s3cred_tui.core.journal import UndoCall, UndoOutcome, perform_undo
 
 if TYPE_CHECKING:
-    from s3cred_tui.core.plan import Plan, Step
+    from s3cred_tui.core.inventory.identity import Identity
+    from s3cred_tui.core.plan import Step
     from s3cred_tui.core.session import AwsContext
 
 log = logging.getLogger(__name__)
 
 MAX_ACCESS_KEYS_PER_USER = 2
 _NOT_READY_CODES = {"InvalidClientTokenId", "InvalidAccessKeyId", "AccessDenied", "AccessDeniedException"}
+
+
+class ApplicablePlan(Protocol):
+    """What `apply_plan` reads of a plan: credentials (`plan.Plan`) and grants to another account
+    (`bucket_grant.GrantPlan`, `third_party_role.ThirdPartyRolePlan`) run through the same engine."""
+
+    @property
+    def steps(self) -> list[Step]: ...
+    @property
+    def blockers(self) -> list[str]: ...
+    @property
+    def identity(self) -> Identity | None: ...
 
 
 class ApplyStatus(str, enum.Enum):
@@ -704,7 +717,7 @@ def _journal_fields(call: UndoCall, identity: Any) -> tuple[str, str, str]:
 class _Book:
     """The run's journal, or nothing when it could not be written (said once in the notes)."""
 
-    def __init__(self, ctx: AwsContext, plan: Plan, run: StepRun, enabled: bool) -> None:
+    def __init__(self, ctx: AwsContext, plan: ApplicablePlan, run: StepRun, enabled: bool) -> None:
         self.journal: journals.Journal | None = None
         self.identity = plan.identity
         if not enabled:
@@ -751,7 +764,7 @@ class _Book:
 
 def apply_plan(
     ctx: AwsContext,
-    plan: Plan,
+    plan: ApplicablePlan,
     on_event: EventSink = None,
     is_cancelled: Callable[[], bool] = lambda: False,
     *,

@@ -29,6 +29,7 @@ from s3cred_tui.core.request import (
 from s3cred_tui.core.validation import (
     DEFAULT_DURATION_SECONDS,
     default_user_name,
+    duration_range,
     normalise_prefixes,
     parse_duration,
     check_key_listing,
@@ -106,7 +107,7 @@ def draft_request(req: CredentialRequest) -> Draft:
     kind = CredentialKind(req.kind)
     if kind.temporary:
         if req.duration_seconds is not None:
-            check(parse_duration, req.duration_seconds)
+            check(parse_duration, req.duration_seconds, duration_range(kind))
         if req.username is not None:
             problems.append(
                 ValidationError(
@@ -179,7 +180,8 @@ def draft_request(req: CredentialRequest) -> Draft:
 def _with_defaults(req: CredentialRequest) -> CredentialRequest:
     """A duration for temporary kinds, a user name for permanent keys."""
     if req.kind.temporary:
-        seconds = DEFAULT_DURATION_SECONDS if req.duration_seconds is None else parse_duration(req.duration_seconds)
+        limits = duration_range(req.kind)
+        seconds = DEFAULT_DURATION_SECONDS if req.duration_seconds is None else parse_duration(req.duration_seconds, limits)
         return dataclasses.replace(req, duration_seconds=seconds)
     if req.username is None:
         return dataclasses.replace(req, username=default_user_name(req.buckets, req.access))

@@ -2,11 +2,15 @@
 
 Every failure that reaches the UI or the CLI is one of these, carrying a one-line
 message safe to show (it never contains a secret access key).
+
+botocore is imported only by `translate`, and only for an exception that is not already one of
+these: commands that make no AWS call (`--help`, `policy`, an offline `simulate`) import this
+module and must not pay for botocore.
 """
 
 from __future__ import annotations
 
-import botocore.exceptions
+import sys
 
 
 class S3CredError(Exception):
@@ -102,10 +106,22 @@ _EXISTS_CODES = {"EntityAlreadyExists", "BucketAlreadyOwnedByYou", "BucketAlread
 _LIMIT_CODES = {"LimitExceeded", "LimitExceededException"}
 
 
+def is_sdk_error(exc: BaseException) -> bool:
+    """Whether `exc` is botocore's (a service error or an SDK failure), without importing botocore.
+
+    No botocore exception can exist before `botocore.exceptions` is imported, so when it is not
+    loaded the answer is no.
+    """
+    exceptions = sys.modules.get("botocore.exceptions")
+    return exceptions is not None and isinstance(exc, (exceptions.BotoCoreError, exceptions.ClientError))
+
+
 def translate(exc: BaseException, operation: str | None = None) -> S3CredError:
     """Turn a botocore/boto3 exception into a typed error with a plain message."""
     if isinstance(exc, S3CredError):
         return exc
+    import botocore.exceptions
+
     where = f" ({operation})" if operation else ""
     if isinstance(exc, (botocore.exceptions.NoCredentialsError, botocore.exceptions.PartialCredentialsError)):
         return CredentialsMissing(

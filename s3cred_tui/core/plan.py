@@ -41,6 +41,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Callable, Hashable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
@@ -79,7 +81,14 @@ from s3cred_tui.core.encryption import read_bucket_encryption
 from s3cred_tui.core.request import AccessLevel, CredentialKind, CredentialRequest, KmsKeyGrant
 from s3cred_tui.core.tags import CREATED_BY_TAG, is_ours
 from s3cred_tui.core.trust import assess_trust
-from s3cred_tui.core.validation import role_session_name
+from s3cred_tui.core.validation import (  # the duration limits live there; re-exported for callers of plan
+    FEDERATION_MAX_SECONDS,  # noqa: F401
+    FEDERATION_MIN_SECONDS,  # noqa: F401
+    FEDERATION_ROOT_LIMIT_SECONDS,  # noqa: F401
+    ROLE_CHAINING_LIMIT_SECONDS,  # noqa: F401
+    duration_range,
+    role_session_name,
+)
 
 if TYPE_CHECKING:
     from s3cred_tui.core.session import AwsContext
@@ -87,10 +96,6 @@ if TYPE_CHECKING:
 DEFAULT_ROLE_NAME = "s3cred-tui.s3-access"
 WAIT_FOR_KEY_ACTION = WAIT_FOR_NEW_KEY.action
 WAIT_FOR_KEY_TITLE = "Wait until the new key works"
-ROLE_CHAINING_LIMIT_SECONDS = 3600
-FEDERATION_ROOT_LIMIT_SECONDS = 3600
-FEDERATION_MIN_SECONDS = 900
-FEDERATION_MAX_SECONDS = 129600
 FEDERATION_NAME_LIMIT = 32
 DEFAULT_MAX_SESSION_SECONDS = 3600
 MAX_ROLE_SESSION_SECONDS = 43200
@@ -325,13 +330,13 @@ def _check_credentials(ctx: AwsContext) -> None:
             raise error from None
 
 
-def _plan_buckets(ctx: AwsContext, req: CredentialRequest, plan: Plan) -> dict[str, str | None]:
+def _plan_buckets(ctx: AwsContext, req: CredentialRequest, plan: Plan, reads: _Reads) -> dict[str, str | None]:
     """Facts and create steps for each bucket; returns the buckets that exist, with their regions."""
     existing: dict[str, str | None] = {}
     create_region = req.bucket_region or ctx.region
     for bucket in req.buckets:
         try:
-            response = ctx.s3.head_bucket(Bucket=bucket)
+            response = reads.get(ctx.s3.head_bucket, Bucket=bucket)
         except botocore.exceptions.ClientError as exc:
             code = _code(exc)
             status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
@@ -371,13 +376,15 @@ def _plan_buckets(ctx: AwsContext, req: CredentialRequest, plan: Plan) -> dict[s
     return existing
 
 
-def _plan_bucket_encryption(ctx: AwsContext, plan: Plan, existing: dict[str, str | None]) -> None:
+def _plan_bucket_encryption(ctx: AwsContext, plan: Plan, existing: dict[str, str | None], reads: _Reads) -> None:
     """Read each existing bucket's default encryption; a customer-managed KMS key goes into the
     policy (`policies.kms_statements`), so the draft is made again with it and measured again."""
     req = plan.request
     grants: list[KmsKeyGrant] = []
     for bucket, region in existing.items():
-        encryption = read_bucket_encryption(ctx, bucket, region)
+        reads.start(read_bucket_encryption, ctx, bucket, region)
+    for bucket, region in existing.items():
+        encryption = reads.get(read_bucket_encryption, ctx, bucket, region)
         if encryption.problem is not None:
             plan.warnings.append(encryption.describe())
             continue
@@ -427,7 +434,7 @@ def _plan_missing_bucket(bucket: str, req: CredentialRequest, region: str, plan:
 # Permanent: user, inline policy, access key
 
 
-def _plan_permanent(ctx: AwsContext, req: CredentialRequest, identity: Identity | None, plan: Plan) -> None:
+def _plan_permanent(ctx: AwsContext, req: CredentialRequest, identity: Identity | None, plan: Plan, reads: _Reads) -> None:
     iam = ctx.iam
     user = req.username
     assert user is not None  # the draft fills in the default name
@@ -435,7 +442,7 @@ def _plan_permanent(ctx: AwsContext, req: CredentialRequest, identity: Identity 
     existing_inline: dict[str, dict] = {}
     reuse = False
     try:
-        raw_user = iam.get_user(UserName=user)["User"]
+        raw_user = reads.get(iam.get_user, UserName=user)["User"]
     except Exception as exc:
         error = translate(exc, "iam:GetUser")
         if isinstance(error, NotFound):
@@ -456,10 +463,12 @@ def _plan_permanent(ctx: AwsContext, req: CredentialRequest, identity: Identity 
         reuse = True
         ours = is_ours(raw_user.get("Tags"))
         try:
-            keys = iam.list_access_keys(UserName=user).get("AccessKeyMetadata", [])
-            names = iam.list_user_policies(UserName=user).get("PolicyNames", [])
+            keys = reads.get(iam.list_access_keys, UserName=user).get("AccessKeyMetadata", [])
+            names = reads.get(iam.list_user_policies, UserName=user).get("PolicyNames", [])
             for name in names:
-                existing_inline[name] = iam.get_user_policy(UserName=user, PolicyName=name)["PolicyDocument"]
+                reads.start(iam.get_user_policy, UserName=user, PolicyName=name)
+            for name in names:
+                existing_inline[name] = reads.get(iam.get_user_policy, UserName=user, PolicyName=name)["PolicyDocument"]
         except Exception as exc:
             raise translate(exc, "iam:ListAccessKeys") from None
         plan.facts.append(
@@ -510,7 +519,7 @@ def _plan_permanent(ctx: AwsContext, req: CredentialRequest, identity: Identity 
 # Assume role
 
 
-def _plan_assume_role(ctx: AwsContext, req: CredentialRequest, identity: Identity, plan: Plan) -> None:
+def _plan_assume_role(ctx: AwsContext, req: CredentialRequest, identity: Identity, plan: Plan, reads: _Reads) -> None:
     duration = int(req.duration_seconds or DEFAULT_MAX_SESSION_SECONDS)
     if identity.principal_type == "root":
         plan.blockers.append(
@@ -524,11 +533,9 @@ def _plan_assume_role(ctx: AwsContext, req: CredentialRequest, identity: Identit
             "Sign in as an IAM user or role, or choose permanent credentials."
         )
         return
-    if identity.principal_type == "assumed-role" and duration > ROLE_CHAINING_LIMIT_SECONDS:
-        plan.blockers.append(
-            "You are signed in with an assumed role; AWS caps role chaining at 1 hour, so "
-            f"{duration // 60} minutes cannot be granted. Choose 1 hour or less."
-        )
+    limits = duration_range(CredentialKind.ASSUME_ROLE, identity.principal_type)
+    if duration > limits.max_seconds:  # role chaining: the draft already held the 12-hour limit
+        plan.blockers.append(f"{limits.refusal(duration)} Choose {limits.longest} or less.")
 
     role_name = req.role_name or DEFAULT_ROLE_NAME
     if identity.principal_type == "assumed-role":
@@ -542,7 +549,7 @@ def _plan_assume_role(ctx: AwsContext, req: CredentialRequest, identity: Identit
     trust = policies.trust_policy_for(identity.principal_arn)
     iam = ctx.iam
     try:
-        role = iam.get_role(RoleName=role_name)["Role"]
+        role = reads.get(iam.get_role, RoleName=role_name)["Role"]
     except Exception as exc:
         error = translate(exc, "iam:GetRole")
         if isinstance(error, NotFound):
@@ -576,14 +583,19 @@ def _plan_assume_role(ctx: AwsContext, req: CredentialRequest, identity: Identit
     else:
         role_arn = role["Arn"]
         ours = is_ours(role.get("Tags"))
+        reads.start(iam.list_attached_role_policies, RoleName=role_name)
+        reads.start(iam.list_role_policies, RoleName=role_name)
         if not ours:
             try:
-                ours = is_ours(iam.list_role_tags(RoleName=role_name).get("Tags"))
+                ours = is_ours(reads.get(iam.list_role_tags, RoleName=role_name).get("Tags"))
             except Exception as exc:
                 raise translate(exc, "iam:ListRoleTags") from None
         try:
-            attached = [p["PolicyArn"] for p in iam.list_attached_role_policies(RoleName=role_name).get("AttachedPolicies", [])]
-            inline = iam.list_role_policies(RoleName=role_name).get("PolicyNames", [])
+            attached = [
+                p["PolicyArn"]
+                for p in reads.get(iam.list_attached_role_policies, RoleName=role_name).get("AttachedPolicies", [])
+            ]
+            inline = reads.get(iam.list_role_policies, RoleName=role_name).get("PolicyNames", [])
         except Exception as exc:
             raise translate(exc, "iam:ListAttachedRolePolicies") from None
         current_trust = decode_policy_document(role.get("AssumeRolePolicyDocument") or {})
@@ -728,10 +740,10 @@ def _plan_federation(req: CredentialRequest, identity: Identity, plan: Plan) -> 
             f"Only an IAM user may call sts:GetFederationToken; you are signed in as {identity.arn}. "
             "Choose assume-role or permanent credentials."
         )
-    elif identity.principal_type == "root" and duration > FEDERATION_ROOT_LIMIT_SECONDS:
-        plan.blockers.append("A federation token made by the root user lasts at most 1 hour; choose 1 hour or less.")
-    elif not FEDERATION_MIN_SECONDS <= duration <= FEDERATION_MAX_SECONDS:
-        plan.blockers.append("A federation token lasts from 15 minutes to 36 hours.")
+    else:
+        limits = duration_range(CredentialKind.FEDERATION_TOKEN, identity.principal_type)
+        if not limits.min_seconds <= duration <= limits.max_seconds:
+            plan.blockers.append(limits.refusal(duration))
     if identity.principal_type == "user":
         plan.warnings.append(
             f"A federation token can do only what both {identity.name} and the policy allow, "
@@ -759,18 +771,89 @@ def build_plan(ctx: AwsContext, request: CredentialRequest, identity: Identity |
     if draft.problems:
         raise draft.problems[0]
     req = draft.request
-    if identity is None:
-        identity = whoami(ctx)
-    plan = Plan(draft=draft, identity=identity)
-    _review_policy(plan)
-    existing_buckets = _plan_buckets(ctx, req, plan)
-    _plan_bucket_encryption(ctx, plan, existing_buckets)
-    req = plan.request
-    kind = CredentialKind(req.kind)
-    if kind is CredentialKind.PERMANENT:
-        _plan_permanent(ctx, req, identity, plan)
-    elif kind is CredentialKind.ASSUME_ROLE:
-        _plan_assume_role(ctx, req, identity, plan)
-    else:
-        _plan_federation(req, identity, plan)
+    with _Reads() as reads:
+        _start_independent_reads(ctx, req, identity, reads)
+        if identity is None:
+            identity = reads.get(whoami, ctx)
+        plan = Plan(draft=draft, identity=identity)
+        _review_policy(plan)
+        existing_buckets = _plan_buckets(ctx, req, plan, reads)
+        _plan_bucket_encryption(ctx, plan, existing_buckets, reads)
+        req = plan.request
+        kind = CredentialKind(req.kind)
+        if kind is CredentialKind.PERMANENT:
+            _plan_permanent(ctx, req, identity, plan, reads)
+        elif kind is CredentialKind.ASSUME_ROLE:
+            _plan_assume_role(ctx, req, identity, plan, reads)
+        else:
+            _plan_federation(req, identity, plan)
     return plan
+
+
+# ---------------------------------------------------------------------------
+# Reading the account concurrently
+
+# Reads that do not depend on one another (who is calling, each bucket, the user or role) run
+# side by side: a plan costs about two round trips, not one per read. botocore clients are
+# thread-safe and `AwsContext` creates each once, under a lock; a session is never shared.
+PLAN_READ_THREADS = 8
+
+
+class _Reads:
+    """Read-only calls started ahead in worker threads and collected where the plan needs them.
+
+    The plan is still laid out in one thread, in its own order, taking each answer (or the
+    exception it raised) with `get`: facts, warnings and blockers read the same as if every
+    call had been made one after another. A call nobody started is made on the spot.
+    """
+
+    def __init__(self) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=PLAN_READ_THREADS, thread_name_prefix="plan-read")
+        self._started: dict[Hashable, Future] = {}
+
+    def __enter__(self) -> _Reads:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        # Reads started on a guess and never needed (say, the role of a caller who turns out to be
+        # root) are cancelled if not running yet; running ones end within the client's timeouts.
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    @staticmethod
+    def _key(call: Callable[..., Any], args: tuple, kwargs: dict[str, Any]) -> Hashable:
+        return (call, args, tuple(sorted(kwargs.items())))
+
+    def start(self, call: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+        key = self._key(call, args, kwargs)
+        if key not in self._started:
+            self._started[key] = self._pool.submit(call, *args, **kwargs)
+
+    def get(self, call: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """`call(*args, **kwargs)`'s answer: the one started ahead, or made now."""
+        future = self._started.pop(self._key(call, args, kwargs), None)
+        return future.result() if future is not None else call(*args, **kwargs)
+
+
+def _start_independent_reads(ctx: AwsContext, req: CredentialRequest, identity: Identity | None, reads: _Reads) -> None:
+    """Start every read whose question is known before any answer: the caller, each bucket, and
+    the user (with its keys and policies when it is to be reused) or the role."""
+    if identity is None:
+        reads.start(whoami, ctx)
+    try:
+        s3, iam = ctx.s3, ctx.iam
+    except Exception:  # a client that cannot be made fails where the plan first uses it, as one by one
+        return
+    for bucket in req.buckets:
+        reads.start(s3.head_bucket, Bucket=bucket)
+    kind = CredentialKind(req.kind)
+    if kind is CredentialKind.PERMANENT and req.username:
+        reads.start(iam.get_user, UserName=req.username)
+        if req.reuse_existing_user:
+            reads.start(iam.list_access_keys, UserName=req.username)
+            reads.start(iam.list_user_policies, UserName=req.username)
+    elif kind is CredentialKind.ASSUME_ROLE and (identity is None or identity.principal_type in _MAY_ASSUME_ROLES):
+        # Unknown callers too: a root or federated caller (who may not assume roles) costs one unused read.
+        reads.start(iam.get_role, RoleName=req.role_name or DEFAULT_ROLE_NAME)
+
+
+_MAY_ASSUME_ROLES = ("user", "assumed-role")

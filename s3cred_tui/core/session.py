@@ -1,7 +1,10 @@
 """Where AWS calls go: profile, region, endpoint, and one client per service.
 
-boto3 sessions are not thread-safe but clients are, so clients are created once,
+botocore sessions are not thread-safe but clients are, so clients are created once,
 under a lock, and then shared by every worker thread.
+
+Response timestamps are parsed by `iso_timestamp` (the standard library) rather than botocore's
+dateutil-based parser: the same values, several times cheaper on long listings.
 
 Every call is bounded: a few seconds to connect, a few more to read, a few attempts
 (`Timeouts`), so an endpoint that accepts connections and never answers fails a call in
@@ -15,9 +18,9 @@ from __future__ import annotations
 import os
 import threading
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Any
 
-import boto3
 import botocore.config
 import botocore.session
 
@@ -26,6 +29,28 @@ from s3cred_tui.core.redact import install_redaction
 from s3cred_tui.core.validation import validate_endpoint_url
 
 DEFAULT_REGION = "us-east-1"
+
+
+def iso_timestamp(value: Any) -> datetime:
+    """A response timestamp, parsed by the standard library when it is ISO 8601 text.
+
+    botocore parses every timestamp with dateutil (~40% of parsing a page of 1,000 keys or
+    buckets); S3's and IAM's XML bodies carry ISO 8601 text, which `datetime.fromisoformat`
+    reads some 30 times faster into an equal, timezone-aware datetime (printed back
+    identically). Anything else (epoch numbers, HTTP dates in headers, naive text) goes to
+    botocore's own parser.
+    """
+    if isinstance(value, str):
+        text = value[:-1] + "+00:00" if value.endswith("Z") else value
+        try:
+            parsed = datetime.fromisoformat(text)
+        except ValueError:
+            parsed = None
+        if parsed is not None and parsed.tzinfo is not None:
+            return parsed
+    from botocore.utils import parse_timestamp
+
+    return parse_timestamp(value)
 
 
 @dataclass(frozen=True)
@@ -77,8 +102,28 @@ class SessionConfig:
         return self.endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or "AWS"
 
 
+def _new_session(config: SessionConfig) -> botocore.session.Session:
+    """A session for `config`'s profile, region and keys, whose clients parse timestamps with
+    `iso_timestamp`; a profile that does not exist is refused here, not at the first call."""
+    session = botocore.session.Session(profile=config.profile)
+    session.get_component("response_parser_factory").set_parser_defaults(timestamp_parser=iso_timestamp)
+    if config.access_key_id or config.secret_access_key or config.session_token:
+        session.set_credentials(config.access_key_id, config.secret_access_key, config.session_token)
+    if config.region is not None:
+        session.set_config_variable("region", config.region)
+    try:
+        session.get_scoped_config()  # reads the profile (even when the region is given): ProfileNotFound surfaces now
+    except Exception as exc:
+        raise translate(exc) from None
+    return session
+
+
 class AwsContext:
-    """A boto3 session plus its cached, thread-safe clients."""
+    """A botocore session plus its cached, thread-safe clients.
+
+    botocore's own session, not boto3's: the clients are the same, and a process that only
+    needs clients is spared importing boto3 and s3transfer.
+    """
 
     def __init__(self, config: SessionConfig | None = None, *, _shared: "AwsContext | None" = None):
         # Whatever program embeds the core, secrets in botocore's DEBUG logs are redacted.
@@ -88,21 +133,14 @@ class AwsContext:
             validate_endpoint_url(self.config.endpoint_url)
         self._clients: dict[tuple[str, str | None], Any] = {}
         if _shared is not None:
-            # Same boto3 session (so the same resolved credentials: no second MFA prompt), same lock.
+            # Same session (so the same resolved credentials: no second MFA prompt), same lock.
             self._lock = _shared._lock
             self._session = _shared._session
         else:
             self._lock = threading.Lock()
-            try:
-                self._session = boto3.Session(
-                    profile_name=self.config.profile,
-                    region_name=self.config.region,
-                    aws_access_key_id=self.config.access_key_id,
-                    aws_secret_access_key=self.config.secret_access_key,
-                    aws_session_token=self.config.session_token,
-                )
-            except Exception as exc:  # ProfileNotFound and friends
-                raise translate(exc) from None
+            self._session = _new_session(self.config)
+        # Read once, here: the session is not thread-safe, and worker threads ask for the region.
+        self._region: str = self._session.get_config_variable("region") or DEFAULT_REGION
         timeouts = self.config.timeouts
         self._botocore_config = botocore.config.Config(
             retries={"mode": "adaptive", "total_max_attempts": timeouts.attempts},
@@ -113,7 +151,7 @@ class AwsContext:
 
     @property
     def region(self) -> str:
-        return self._session.region_name or DEFAULT_REGION
+        return self._region
 
     @property
     def profile(self) -> str | None:
@@ -127,7 +165,7 @@ class AwsContext:
                 kwargs: dict[str, Any] = {"config": self._botocore_config, "region_name": region or self.region}
                 if self.config.endpoint_url:
                     kwargs["endpoint_url"] = self.config.endpoint_url
-                client = self._session.client(service, **kwargs)
+                client = self._session.create_client(service, **kwargs)
                 self._clients[key] = client
             return client
 

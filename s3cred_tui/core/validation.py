@@ -16,6 +16,7 @@ import re
 import unicodedata
 import urllib.parse
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from s3cred_tui.core.errors import ValidationError
@@ -23,6 +24,7 @@ from s3cred_tui.core.request import (
     MAX_DURATION_SECONDS,
     MIN_DURATION_SECONDS,
     AccessLevel,
+    CredentialKind,
     PrefixMode,
 )
 
@@ -39,7 +41,7 @@ _SESSION_NAME_UNSAFE = re.compile(r"[^\w+=,.@-]", re.ASCII)
 # ASCII digits only: str.isdigit() and \d also accept "²" or "١", which int() refuses or reads.
 _DURATION_SECONDS = re.compile(r"[0-9]+")
 _DURATION_UNITS = re.compile(r"(?:(?P<h>[0-9]+)h)?(?:(?P<m>[0-9]+)m)?(?:(?P<s>[0-9]+)s)?")
-# More digits than any duration within 12 hours needs; longer numbers are refused before int()
+# More digits than any duration within 36 hours needs; longer numbers are refused before int()
 # (which also refuses strings of more than 4,300 digits).
 _DURATION_MAX_DIGITS = 9
 
@@ -219,8 +221,90 @@ def validate_role_name(name: str) -> str:
     return _validate_iam_name(name, "role", "role name")
 
 
-def parse_duration(value: str | int) -> int:
-    """Seconds from `900`, `"900"`, `"900s"`, `"15m"`, `"2h"` or `"1h30m"`; 15 minutes to 12 hours."""
+_REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-[0-9]{1,2}")
+
+
+def validate_region(region: str) -> str:
+    """An AWS region name such as `eu-west-1` (field `"region"`: where new buckets are created)."""
+    text = region.strip() if isinstance(region, str) else ""
+    if not _REGION.fullmatch(text):
+        raise ValidationError(
+            "region", f"{printable(str(region), 40)!r} is not a region name; write it like us-east-1 or eu-west-1."
+        )
+    return text
+
+
+# How long temporary credentials may last, by how they are made (AWS's limits). `duration_range`
+# is the one place that turns them into a range and its reason; the form, the draft and the plan ask it.
+ROLE_CHAINING_LIMIT_SECONDS = 3600  # an assumed-role caller assuming another role
+FEDERATION_ROOT_LIMIT_SECONDS = 3600  # a federation token made by the root user
+FEDERATION_MIN_SECONDS = 900
+FEDERATION_MAX_SECONDS = 129600  # 36 hours
+
+
+@dataclass(frozen=True)
+class DurationRange:
+    """The durations one way of making temporary credentials allows, and why (a clause for a message)."""
+
+    min_seconds: int
+    max_seconds: int
+    reason: str
+
+    @property
+    def span(self) -> str:
+        """`15m to 36h`."""
+        return f"{_describe_seconds(self.min_seconds)} to {self.longest}"
+
+    @property
+    def longest(self) -> str:
+        """`36h`."""
+        return _describe_seconds(self.max_seconds)
+
+    def refusal(self, seconds: int) -> str:
+        """`The duration is 2h; you are signed in with an assumed role, and AWS caps role chaining at 1 hour.`"""
+        return f"The duration is {_describe_seconds(seconds)}; {self.reason}."
+
+
+GENERIC_DURATION_RANGE = DurationRange(
+    MIN_DURATION_SECONDS, MAX_DURATION_SECONDS, "temporary credentials last from 15 minutes to 12 hours"
+)
+
+
+def duration_range(kind: CredentialKind | str, caller_type: str | None = None) -> DurationRange:
+    """What `kind` allows for a caller of `caller_type` (`Identity.principal_type`; None when unknown).
+
+    Assume-role: 15 minutes to 12 hours (the role's MaxSessionDuration is checked by the plan), but
+    1 hour when the caller is itself an assumed role (role chaining). Federation token: 15 minutes to
+    36 hours, 1 hour for the root user. Permanent keys do not expire: the generic range."""
+    kind = CredentialKind(kind)
+    if kind is CredentialKind.ASSUME_ROLE:
+        if caller_type == "assumed-role":
+            return DurationRange(
+                MIN_DURATION_SECONDS,
+                ROLE_CHAINING_LIMIT_SECONDS,
+                "you are signed in with an assumed role, and AWS caps role chaining at 1 hour",
+            )
+        return DurationRange(
+            MIN_DURATION_SECONDS,
+            MAX_DURATION_SECONDS,
+            "an assumed-role session lasts from 15 minutes to 12 hours",
+        )
+    if kind is CredentialKind.FEDERATION_TOKEN:
+        if caller_type == "root":
+            return DurationRange(
+                FEDERATION_MIN_SECONDS, FEDERATION_ROOT_LIMIT_SECONDS, "a federation token made by the root user lasts at most 1 hour"
+            )
+        return DurationRange(
+            FEDERATION_MIN_SECONDS,
+            FEDERATION_MAX_SECONDS,
+            "a federation token lasts from 15 minutes to 36 hours",
+        )
+    return GENERIC_DURATION_RANGE
+
+
+def parse_duration(value: str | int, limits: DurationRange = GENERIC_DURATION_RANGE) -> int:
+    """Seconds from `900`, `"900"`, `"900s"`, `"15m"`, `"2h"` or `"1h30m"`, within `limits`
+    (`duration_range(kind, caller_type)`; by default 15 minutes to 12 hours)."""
     if isinstance(value, bool):
         raise ValidationError("duration", "Enter a duration such as 15m, 1h or 1h30m.")
     if isinstance(value, int):
@@ -236,7 +320,7 @@ def parse_duration(value: str | int) -> int:
         numbers = [text] if match is None else [n for n in match.groups() if n]
         if any(len(n.lstrip("0")) > _DURATION_MAX_DIGITS for n in numbers):
             raise ValidationError(
-                "duration", "The duration is far longer than 12 hours; temporary credentials last from 15 minutes to 12 hours."
+                "duration", f"The duration is far longer than {_describe_seconds(limits.max_seconds)}; {limits.reason}."
             )
         if match is None:
             seconds = int(text)
@@ -244,11 +328,8 @@ def parse_duration(value: str | int) -> int:
             seconds = int(match["h"] or 0) * 3600 + int(match["m"] or 0) * 60 + int(match["s"] or 0)
     else:
         raise ValidationError("duration", f"A duration must be text or seconds, not {type(value).__name__}.")
-    if not MIN_DURATION_SECONDS <= seconds <= MAX_DURATION_SECONDS:
-        raise ValidationError(
-            "duration",
-            f"The duration is {_describe_seconds(seconds)}; temporary credentials last from 15 minutes to 12 hours.",
-        )
+    if not limits.min_seconds <= seconds <= limits.max_seconds:
+        raise ValidationError("duration", limits.refusal(seconds))
     return seconds
 
 

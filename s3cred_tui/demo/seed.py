@@ -1,5 +1,6 @@
-"""Seed the demo account: buckets across regions, objects under nested prefixes, IAM users
-with keys of different ages, a group, a role and a couple of things s3cred-tui made earlier.
+"""Seed the demo account: buckets across regions (one encrypted with a customer-managed KMS
+key), objects under nested prefixes, IAM users with keys of different ages, a group, a role
+and a couple of things s3cred-tui made earlier.
 
 Everything goes through the real AWS API of the in-process moto server, as the demo
 administrator, except three things done on moto's in-process backend objects:
@@ -40,11 +41,16 @@ DEMO_BUCKETS: dict[str, str] = {
     "acme-media-uploads": "us-west-2",
     "acme-apac-reports": "ap-southeast-2",
     "acme-sydney-cdn-origin": "ap-southeast-2",
+    "acme-finance-kms": "us-east-1",
 }
 
 # Buckets s3cred-tui "created earlier" (via --create-bucket), so the created-by listing has something.
 OUR_BUCKETS = ("acme-analytics-staging",)
 ARCHIVE_BUCKETS = ("acme-logs-archive", "acme-backups-eu")
+# Default encryption with a customer-managed KMS key: credentials for it need kms:Decrypt and
+# kms:GenerateDataKey on that key too, so the create flow shows its KMS statements.
+KMS_BUCKET = "acme-finance-kms"
+KMS_KEY_ALIAS = "alias/acme-finance"
 
 
 def _demo_objects() -> dict[str, list[str]]:
@@ -90,6 +96,8 @@ def _demo_objects() -> dict[str, list[str]]:
     objects["acme-terraform-state"] += [f"env/{env}/terraform.tfstate" for env in ("prod", "staging", "dev")]
     objects["acme-media-uploads"] += [f"uploads/user-{n}/avatar.png" for n in range(1, 21)]
     objects["acme-apac-reports"] += [f"reports/2026/{m:02d}/summary.pdf" for m in range(1, 12)]
+    objects[KMS_BUCKET] += [f"ledger/2026/{m:02d}/ledger.csv" for m in range(1, 12)]
+    objects[KMS_BUCKET] += ["payroll/2026/11/payroll.csv", "invoices/2026/11/invoice-0001.pdf"]
     objects["acme-sydney-cdn-origin"] += ["static/index.html", "static/app.js", "static/app.css", "static/img/logo.svg", "robots.txt"]
     return objects
 
@@ -311,8 +319,30 @@ def _seed_buckets(server: MotoServer, admin: AdminKey, account_id: str) -> None:
     for name in OUR_BUCKETS:
         clients[DEMO_BUCKETS[name]].put_bucket_tagging(Bucket=name, Tagging={"TagSet": [CREATED_BY_TAG]})
     clients["us-east-1"].put_bucket_versioning(Bucket="acme-terraform-state", VersioningConfiguration={"Status": "Enabled"})
+    _encrypt_with_customer_key(server, admin, clients[DEMO_BUCKETS[KMS_BUCKET]], KMS_BUCKET)
 
     _put_objects(account_id, dt.datetime.now(dt.timezone.utc))
+
+
+def _encrypt_with_customer_key(server: MotoServer, admin: AdminKey, s3, bucket: str) -> None:
+    """A customer-managed KMS key (with an alias) as the bucket's default encryption (SSE-KMS)."""
+    region = DEMO_BUCKETS[bucket]
+    kms = server.client("kms", admin, region)
+    key_arn = kms.create_key(
+        Description="Finance data (customer-managed)", Tags=[{"TagKey": "team", "TagValue": "finance"}]
+    )["KeyMetadata"]["Arn"]
+    kms.create_alias(AliasName=KMS_KEY_ALIAS, TargetKeyId=key_arn)
+    s3.put_bucket_encryption(
+        Bucket=bucket,
+        ServerSideEncryptionConfiguration={
+            "Rules": [
+                {
+                    "ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": key_arn},
+                    "BucketKeyEnabled": True,
+                }
+            ]
+        },
+    )
 
 
 _DATE_IN_KEY = re.compile(r"(20\d\d)[/-](\d\d)(?:[/-](\d\d))?")

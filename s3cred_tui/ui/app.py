@@ -16,12 +16,13 @@ back), the keymap (binding ids to keys, Textual's keymaps), the default profile 
 
 from __future__ import annotations
 
+import importlib
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
-from typing import cast
+from typing import TYPE_CHECKING, Any, cast
 
 import botocore.session
 from textual import work
@@ -33,12 +34,9 @@ from textual.widget import AwaitMount
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from s3cred_tui.core import errors
-from s3cred_tui.core.credentials import Credentials
 from s3cred_tui.core.inventory import Identity, whoami
-from s3cred_tui.core.journal import UnfinishedRun, unfinished_runs
-from s3cred_tui.core.plan import Plan
-from s3cred_tui.core.probe import Expectation
-from s3cred_tui.core.request import AccessLevel, CredentialRequest
+from s3cred_tui.core.journal import unfinished_runs
+from s3cred_tui.core.request import AccessLevel
 from s3cred_tui.core.session import AwsContext, SessionConfig
 from s3cred_tui.core.settings import Settings, config_path, load_settings, save_setting
 from s3cred_tui.ui.base import ReportsWorkerFailures
@@ -46,35 +44,73 @@ from s3cred_tui.ui.clipboard import copy_and_notify
 from s3cred_tui.ui.commands import S3CredCommands
 from s3cred_tui.ui.formatting import utc_now
 from s3cred_tui.ui.guards import require_writable
+from s3cred_tui.ui.keys import binding_ids, key_rows, markdown_table
+from s3cred_tui.ui.loading import HeadStart
 from s3cred_tui.ui.screens.account import AccountScreen
-from s3cred_tui.ui.screens.apply import ApplyScreen
-from s3cred_tui.ui.screens.bucket import BucketScreen
 from s3cred_tui.ui.screens.confirm import (
     ConfirmModal,
     HoldsSecret,
     LeaveSecretModal,
     leave_secret_question,
 )
-from s3cred_tui.ui.screens.create import CreateScreen
-from s3cred_tui.ui.screens.create_flow import CreateFlowScreen
-from s3cred_tui.ui.screens.error import ErrorModal
-from s3cred_tui.ui.screens.group import GroupsScreen
-from s3cred_tui.ui.screens.help import HelpScreen
-from s3cred_tui.ui.screens.made import MadeScreen
-from s3cred_tui.ui.screens.probe import ProbeScreen
-from s3cred_tui.ui.screens.recover import UnfinishedRunsModal
-from s3cred_tui.ui.screens.result import ResultScreen
-from s3cred_tui.ui.screens.review import ReviewScreen
-from s3cred_tui.ui.screens.roles import RolesScreen
-from s3cred_tui.ui.screens.rotate import RotateScreen
-from s3cred_tui.ui.screens.user import DeletedUserModal, UserScreen
-from s3cred_tui.ui.screens.create_pickers import BucketPickerModal, PrefixPickerModal
-from s3cred_tui.ui.screens.error import MessageModal
-from s3cred_tui.ui.keys import binding_ids, key_rows, markdown_table
-from s3cred_tui.ui.widgets.copy_menu import CopyMenuModal
+from s3cred_tui.ui.screens.error import ErrorModal, MessageModal
 from s3cred_tui.ui.widgets.filter_table import FilterInput, FilterTable
 from s3cred_tui.ui.widgets.motion import MotionDataTable, MotionTree
-from s3cred_tui.ui.widgets.new_key import NewKeyModal
+
+# For annotations only: the planner and the probe are imported with the screens that use them.
+if TYPE_CHECKING:
+    from s3cred_tui.core.bucket_grant import BucketGrantRequest, GrantPlan
+    from s3cred_tui.core.credentials import Credentials
+    from s3cred_tui.core.journal import UnfinishedRun
+    from s3cred_tui.core.plan import Plan
+    from s3cred_tui.core.probe import Expectation
+    from s3cred_tui.core.request import CredentialRequest
+    from s3cred_tui.core.third_party_role import (
+        ThirdPartyRolePlan,
+        ThirdPartyRoleRequest,
+    )
+
+# Screens (and modals) other than the account screen's, imported the first time one is needed:
+# a start imports only what the first screen needs (the other screens, the planner, the probe
+# and Markdown cost ~0.4 s of start-up). The same lookup as `cli.parser`'s commands.
+_LATER: dict[str, str] = {
+    "ApplyScreen": "s3cred_tui.ui.screens.apply",
+    "BucketScreen": "s3cred_tui.ui.screens.bucket",
+    "CreateScreen": "s3cred_tui.ui.screens.create",
+    "CreateFlowScreen": "s3cred_tui.ui.screens.create_flow",
+    "BucketPickerModal": "s3cred_tui.ui.screens.create_pickers",
+    "PrefixPickerModal": "s3cred_tui.ui.screens.create_pickers",
+    "GrantReviewScreen": "s3cred_tui.ui.screens.grant",
+    "GrantResultScreen": "s3cred_tui.ui.screens.grant_result",
+    "GroupsScreen": "s3cred_tui.ui.screens.group",
+    "HelpScreen": "s3cred_tui.ui.screens.help",
+    "MadeScreen": "s3cred_tui.ui.screens.made",
+    "ProbeScreen": "s3cred_tui.ui.screens.probe",
+    "UnfinishedRunsModal": "s3cred_tui.ui.screens.recover",
+    "ResultScreen": "s3cred_tui.ui.screens.result",
+    "ReviewScreen": "s3cred_tui.ui.screens.review",
+    "RolesScreen": "s3cred_tui.ui.screens.roles",
+    "RotateScreen": "s3cred_tui.ui.screens.rotate",
+    "DeletedUserModal": "s3cred_tui.ui.screens.user",
+    "UserScreen": "s3cred_tui.ui.screens.user",
+    "CopyMenuModal": "s3cred_tui.ui.widgets.copy_menu",
+    "NewKeyModal": "s3cred_tui.ui.widgets.new_key",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """`app.BucketScreen` and the other screens of `_LATER`, imported on first use."""
+    module = _LATER.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
+
+
+def later(*names: str) -> Any:
+    """The classes named (one, or a tuple), from `_LATER`, imported now if not yet."""
+    classes = tuple(__getattr__(name) for name in names)
+    return classes[0] if len(classes) == 1 else classes
+
 
 ERROR_TITLES: tuple[tuple[type[errors.S3CredError], str], ...] = (
     (errors.CredentialsMissing, "No AWS credentials"),
@@ -180,11 +216,23 @@ class S3CredApp(App[None]):
             self.startup_error = exc
             return AwsContext(replace(config, profile=None))
 
+    def on_load(self) -> None:
+        # Before the terminal, the CSS and the first screen: the lists' first round trips overlap them.
+        self._account_head_start: HeadStart | None = HeadStart(self.aws)
+
+    def take_account_head_start(self) -> HeadStart | None:
+        """The listings started with the app, for the account screen's first load (None after)."""
+        head_start, self._account_head_start = getattr(self, "_account_head_start", None), None
+        return head_start
+
     def on_mount(self) -> None:
         self._apply_settings()
         self.push_screen(AccountScreen())
         self.load_identity()
-        self.find_unfinished_runs()
+        if self.demo_note is None:
+            # The demo journals nothing (its account vanishes with its server), and a journal of a
+            # real account is no business of the demo's: it would offer to roll back real runs.
+            self.find_unfinished_runs()
         if self.startup_error is not None:
             self.show_error(self.startup_error)
         if self._settings_error is not None:
@@ -225,6 +273,7 @@ class S3CredApp(App[None]):
             self.post_message(UnfinishedRunsFound(runs))
 
     def on_unfinished_runs_found(self, message: UnfinishedRunsFound) -> None:
+        UnfinishedRunsModal = later("UnfinishedRunsModal")
         self.push_screen(UnfinishedRunsModal(message.runs))
 
     # -- leaving a secret shown once --------------------------------------------------------
@@ -332,26 +381,32 @@ class S3CredApp(App[None]):
         return None
 
     def open_bucket(self, name: str, region: str | None = None) -> None:
+        BucketScreen = later("BucketScreen")
         self.push_screen(BucketScreen(name, region=region))
 
     def open_made(self) -> None:
         """Everything s3cred-tui made, with reach, key ages and a reviewed cleanup."""
+        MadeScreen = later("MadeScreen")
         self.push_screen(MadeScreen())
 
     def open_rotate(self, user: str, key_id: str | None = None) -> bool:
         """Guided rotation of one of `user`'s keys, unless the app is read-only. True when opened."""
         if not require_writable(self, "rotate an access key"):
             return False
+        RotateScreen = later("RotateScreen")
         self.push_screen(RotateScreen(user, key_id))
         return True
 
     def open_roles(self) -> None:
+        RolesScreen = later("RolesScreen")
         self.push_screen(RolesScreen())
 
     def open_groups(self) -> None:
+        GroupsScreen = later("GroupsScreen")
         self.push_screen(GroupsScreen())
 
     def open_user(self, name: str) -> None:
+        UserScreen = later("UserScreen")
         self.push_screen(UserScreen(name))
 
     def open_create(self, buckets: Sequence[str] = (), prefix: str = "", *, user: str | None = None) -> bool:
@@ -359,6 +414,7 @@ class S3CredApp(App[None]):
         is read-only (then say why). True when opened."""
         if not require_writable(self, "create credentials"):
             return False
+        CreateScreen = later("CreateScreen")
         self.push_screen(CreateScreen(buckets=buckets, prefix=prefix, user=user))
         return True
 
@@ -379,15 +435,31 @@ class S3CredApp(App[None]):
 
     def open_review(self, request: CredentialRequest) -> None:
         """The plan for a validated request; building it only reads the account."""
+        ReviewScreen = later("ReviewScreen")
         self.push_screen(ReviewScreen(request))
 
-    def open_apply(self, plan: Plan) -> None:
+    def open_apply(self, plan: Plan | GrantPlan | ThirdPartyRolePlan) -> None:
+        """Apply credentials or a grant to another account (the same engine and screen)."""
         if require_writable(self, "apply the plan"):
+            ApplyScreen = later("ApplyScreen")
             self.push_screen(ApplyScreen(plan))
 
     def open_result(self, credentials: Credentials, plan: Plan) -> None:
         """The new credentials, in place of the apply screen: there is nothing to go back to."""
+        ResultScreen = later("ResultScreen")
         self.switch_screen(ResultScreen(credentials, plan))
+
+    def open_grant_review(self, request: BucketGrantRequest | ThirdPartyRoleRequest) -> None:
+        """The plan for granting another account (bucket policy) or a service (a role with an
+        external id); building it only reads the account. Refused, with a notice, when read-only."""
+        if require_writable(self, "grant another account access"):
+            GrantReviewScreen = later("GrantReviewScreen")
+            self.push_screen(GrantReviewScreen(request))
+
+    def open_grant_result(self, plan: GrantPlan | ThirdPartyRolePlan) -> None:
+        """What the other side needs, in place of the apply screen: there is nothing to go back to."""
+        GrantResultScreen = later("GrantResultScreen")
+        self.switch_screen(GrantResultScreen(plan))
 
     def open_probe(
         self,
@@ -404,6 +476,7 @@ class S3CredApp(App[None]):
 
         `expect` (with `expected_from`, e.g. "alice's policies") makes the expected column come
         from known policies instead of an access level."""
+        ProbeScreen = later("ProbeScreen")
         screen = ProbeScreen(
             access_key_id=access_key_id,
             buckets=buckets,
@@ -421,6 +494,7 @@ class S3CredApp(App[None]):
         return markdown_table(key_rows(key_places(), self.settings.keymap))
 
     def open_help(self) -> None:
+        HelpScreen = later("HelpScreen")
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(self.key_help(), str(self.settings_path or config_path())))
 
@@ -430,6 +504,8 @@ class S3CredApp(App[None]):
     def return_to_create_form(self) -> None:
         """From a later step of the create flow back to its form (after a failed apply)."""
 
+        CreateScreen = later("CreateScreen")
+        CreateFlowScreen = later("CreateFlowScreen")
         async def pop_to_form() -> None:
             while len(self.screen_stack) > 1 and isinstance(self.screen, CreateFlowScreen):
                 if isinstance(self.screen, CreateScreen):
@@ -442,6 +518,7 @@ class S3CredApp(App[None]):
     def close_create_flow(self) -> None:
         """Leave the create flow entirely, back to where it was opened from."""
 
+        CreateFlowScreen = later("CreateFlowScreen")
         async def pop_flow() -> None:
             while len(self.screen_stack) > 1 and isinstance(self.screen, CreateFlowScreen):
                 await self.pop_screen()
@@ -455,6 +532,7 @@ class S3CredApp(App[None]):
         account = self.account_screen()
         if account is not None:
             account.action_refresh()
+        BucketScreen = later("BucketScreen")
         for screen in self.screen_stack:
             if isinstance(screen, BucketScreen):
                 screen.access_map.load()
@@ -500,6 +578,24 @@ class S3CredApp(App[None]):
 
 def key_places() -> list[tuple[str, type]]:
     """Every class that binds keys, and where in the app it applies (help, README, keymap ids)."""
+    ApplyScreen = later("ApplyScreen")
+    BucketScreen = later("BucketScreen")
+    CreateScreen = later("CreateScreen")
+    BucketPickerModal, PrefixPickerModal = later("BucketPickerModal", "PrefixPickerModal")
+    GrantReviewScreen = later("GrantReviewScreen")
+    GrantResultScreen = later("GrantResultScreen")
+    GroupsScreen = later("GroupsScreen")
+    HelpScreen = later("HelpScreen")
+    MadeScreen = later("MadeScreen")
+    ProbeScreen = later("ProbeScreen")
+    UnfinishedRunsModal = later("UnfinishedRunsModal")
+    ResultScreen = later("ResultScreen")
+    ReviewScreen = later("ReviewScreen")
+    RolesScreen = later("RolesScreen")
+    RotateScreen = later("RotateScreen")
+    DeletedUserModal, UserScreen = later("DeletedUserModal", "UserScreen")
+    CopyMenuModal = later("CopyMenuModal")
+    NewKeyModal = later("NewKeyModal")
     return [
         ("everywhere", S3CredApp),
         ("lists, menus, panes", MotionDataTable),
@@ -515,6 +611,8 @@ def key_places() -> list[tuple[str, type]]:
         ("Review", ReviewScreen),
         ("Apply", ApplyScreen),
         ("Result", ResultScreen),
+        ("Review a grant", GrantReviewScreen),
+        ("Grant made", GrantResultScreen),
         ("Copy menu", CopyMenuModal),
         ("New key", NewKeyModal),
         ("Probe", ProbeScreen),

@@ -20,6 +20,10 @@ give (refused, or ended without that user) or whose keys the report could not gi
 the user is newer than the report, or the report is still being generated one round trip
 after the first page of users arrived). Rows nobody scrolls to are never looked up one by
 one.
+
+`HeadStart`: the app asks for the first page of both listings as it starts (`App.on_load`),
+on threads of its own, so those round trips overlap Textual's start-up; the screen's first
+load continues those listings instead of starting its own.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from datetime import datetime
 from itertools import islice
 from typing import Protocol, TypeVar
 
@@ -88,14 +93,20 @@ class InventorySource:
     (`monkeypatch.setattr(inventory, "iter_user_pages", …)`) reach the running screen too.
     """
 
-    def __init__(self, aws: AwsContext) -> None:
+    def __init__(self, aws: AwsContext, head_start: HeadStart | None = None) -> None:
         self.aws = aws
+        # Listings already started (once, for the first load of the app); taken when first asked for.
+        self._head_start = head_start if head_start is not None and head_start.aws is aws else None
 
     def bucket_pages(self) -> Iterable[list[BucketSummary]]:
-        return inventory.iter_bucket_pages(self.aws)
+        started = self._head_start.take("buckets") if self._head_start else None
+        return started if started is not None else inventory.iter_bucket_pages(self.aws)
 
     def user_pages(self) -> Iterable[list[UserSummary]]:
-        return inventory.iter_user_pages(self.aws, page_size=inventory.IAM_MAX_PAGE)
+        started = self._head_start.take("users") if self._head_start else None
+        if started is not None:
+            return started
+        return user_listing(self.aws)
 
     def policy_count_pages(self) -> Iterable[Mapping[str, PolicyCounts]]:
         return inventory.iter_user_policy_counts(self.aws, page_size=inventory.IAM_MAX_PAGE)
@@ -115,6 +126,60 @@ class InventorySource:
         if key_counts:
             known["key_counts"] = dict(key_counts)
         return inventory.user_counts(self.aws, names, max_workers=LOOKUP_THREADS, **known)
+
+
+def user_listing(aws: AwsContext) -> Iterable[list[UserSummary]]:
+    return inventory.iter_user_pages(aws, page_size=inventory.IAM_MAX_PAGE, first_page_size=inventory.FIRST_USER_PAGE)
+
+
+class _StartedListing:
+    """A listing whose first page is asked for now, on a thread of its own."""
+
+    def __init__(self, what: str, pages: Callable[[], Iterable[list[Row]]]) -> None:
+        self._ready = threading.Event()
+        self._pages: Iterator[list[Row]] | None = None
+        self._first: list[Row] | None = None
+        self._error: Exception | None = None
+        threading.Thread(target=self._start, args=(pages,), name=f"head start: {what}", daemon=True).start()
+
+    def _start(self, pages: Callable[[], Iterable[list[Row]]]) -> None:
+        try:
+            self._pages = iter(pages())
+            self._first = next(self._pages, None)
+        except Exception as exc:  # raised again on the thread that takes the pages
+            self._error = exc
+        finally:
+            self._ready.set()
+
+    def pages(self) -> Iterator[list[Row]]:
+        """The first page once it has come (or its error), then the rest of the same listing."""
+        self._ready.wait()
+        if self._error is not None:
+            raise self._error
+        if self._first is None or self._pages is None:
+            return
+        yield self._first
+        yield from self._pages
+
+
+class HeadStart:
+    """The first pages of the buckets and the users, asked for as soon as the app starts.
+
+    Each listing is taken once (`take`), by the first load; a refresh lists afresh.
+    """
+
+    def __init__(self, aws: AwsContext) -> None:
+        self.aws = aws
+        self._lock = threading.Lock()
+        self._listings: dict[str, _StartedListing] = {
+            "buckets": _StartedListing("buckets", lambda: inventory.iter_bucket_pages(aws)),
+            "users": _StartedListing("users", lambda: user_listing(aws)),
+        }
+
+    def take(self, what: str) -> Iterator[list] | None:
+        with self._lock:
+            started = self._listings.pop(what, None)
+        return started.pages() if started is not None else None
 
 
 def batches(items: list[Row], size: int) -> Iterator[list[Row]]:
@@ -145,12 +210,13 @@ class AccountLoad:
         self.source = source
         self._clock = clock
         self._lock = threading.Lock()
-        # Buckets listed without a region, and every user listed.
+        # Buckets listed without a region, and every user listed (with its creation date).
         self._regionless: dict[str, None] = {}
-        self._users: dict[str, None] = {}
+        self._users: dict[str, datetime | None] = {}
         # What the whole-account reads gave, by user name.
         self._policies: dict[str, PolicyCounts] = {}
         self._keys: dict[str, int] = {}
+        self._reported: dict[str, ReportUser] = {}
         self._policy_read = _Source()
         self._key_read = _Source()
         # When the report counts as late, so rows on screen are looked up one by one meanwhile:
@@ -179,7 +245,7 @@ class AccountLoad:
 
         def note(chunk: list[UserSummary]) -> None:
             with self._lock:
-                self._users.update(dict.fromkeys(u.name for u in chunk))
+                self._users.update((u.name, u.created) for u in chunk)
 
         asked = self._clock()
 
@@ -239,6 +305,7 @@ class AccountLoad:
                 return
             with self._lock:
                 self._keys.update({name: user.access_keys for name, user in report.users.items()})
+                self._reported.update(report.users)
             users = list(report.users.values())
             for chunk in batches(users, CELLS_PER_MESSAGE):
                 on_keys({user.name: user for user in chunk})
@@ -246,6 +313,28 @@ class AccountLoad:
             self._key_read.failed = True
         finally:
             self._key_read.ended = True
+
+    # -- joining the listing and the report (for cells that need both) ------------------------
+
+    @property
+    def users_in_report(self) -> int:
+        with self._lock:
+            return len(self._reported)
+
+    def reported_of(self, names: Iterable[str]) -> dict[str, tuple[ReportUser, datetime | None]]:
+        """Of `names` (just listed), those the credential report gave: (report row, creation date)."""
+        with self._lock:
+            return {name: (self._reported[name], self._users.get(name)) for name in names if name in self._reported}
+
+    def listed_of(self, names: Iterable[str]) -> dict[str, tuple[ReportUser, datetime | None]]:
+        """Of `names` (just read from the report), those listed already: (report row, creation date).
+
+        A user is listed, then asks `reported_of`; the report is stored, then asks `listed_of`
+        (each under the lock): whichever comes second sees the other, so every user both gave
+        is answered at least once, and never before its creation date is known.
+        """
+        with self._lock:
+            return {name: (self._reported[name], self._users[name]) for name in names if name in self._users and name in self._reported}
 
     # -- per-row lookups, for rows on screen --------------------------------------------------
 

@@ -16,7 +16,7 @@ from s3cred_tui import cli
 from s3cred_tui.core.errors import AccessDenied, translate
 from s3cred_tui.core.session import SessionConfig
 from s3cred_tui.demo.account import start_demo
-from s3cred_tui.demo.seed import register_aws_managed_policies
+from s3cred_tui.demo.seed import DEMO_BUCKETS, register_aws_managed_policies
 
 BUCKET = "cli-data"
 OBJECTS = ("reports/2024/q1/a.csv", "reports/2025/b.csv", "reports-private/secret.txt", "other/c.txt")
@@ -608,7 +608,7 @@ def test_demo_whoami_and_listing(capsys):
 
     code, out, err = run(capsys, "list-buckets", "--demo", "--nl")
     assert code == 0, err
-    assert len(out.splitlines()) == 12
+    assert len(out.splitlines()) == len(DEMO_BUCKETS)
 
 
 def test_demo_created_credential_is_refused_outside_its_bucket_and_prefix(capsys, monkeypatch):

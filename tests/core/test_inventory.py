@@ -6,6 +6,7 @@ import json
 import threading
 from datetime import datetime, timezone
 
+import boto3
 import botocore.exceptions
 import botocore.utils
 import pytest
@@ -742,10 +743,15 @@ def test_iso_timestamps_equal_botocores_own(value):
     assert ours == theirs and ours.isoformat() == theirs.isoformat()
 
 
-def test_object_records_read_with_iso_timestamps_print_the_same(ctx):
+def test_object_records_are_read_without_dateutil(ctx):
+    """Clients of an AwsContext parse ISO 8601 timestamps with the standard library: the same
+    datetimes, printed the same, as botocore's dateutil parser gives a plain boto3 client."""
     ctx.s3.create_bucket(Bucket="stamps")
     ctx.s3.put_object(Bucket="stamps", Key="a", Body=b"x")
-    before = [r["LastModified"] for p in iter_object_records(ctx, "stamps") for r in p]
-    inventory.use_iso_timestamps(ctx.s3)
-    after = [r["LastModified"] for p in iter_object_records(ctx, "stamps") for r in p]
-    assert [t.isoformat() for t in after] == [t.isoformat() for t in before]
+    plain = boto3.client("s3", region_name="us-east-1").list_objects_v2(Bucket="stamps")["Contents"][0]["LastModified"]
+    stamps = [r["LastModified"] for p in iter_object_records(ctx, "stamps") for r in p]
+    assert stamps == [plain]
+    assert stamps[0].isoformat() == plain.isoformat()
+    # Which parser made them: the standard library's UTC, not one of dateutil's time zones.
+    assert type(plain.tzinfo).__module__.startswith("dateutil.")
+    assert stamps[0].tzinfo is timezone.utc

@@ -48,7 +48,7 @@ def test_a_dozen_buckets_in_five_regions(demo):
     s3 = _client(demo, "s3")
     names = [b["Name"] for b in s3.list_buckets()["Buckets"]]
     assert sorted(names) == sorted(DEMO_BUCKETS)
-    assert len(names) == 12
+    assert len(names) == 13
     regions = {
         name: s3.get_bucket_location(Bucket=name).get("LocationConstraint") or "us-east-1" for name in names
     }

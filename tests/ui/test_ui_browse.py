@@ -15,6 +15,7 @@ from s3cred_tui.core import inventory
 from s3cred_tui.core.policies import policy_for
 from s3cred_tui.core.request import AccessLevel
 from s3cred_tui.core.session import SessionConfig
+from s3cred_tui.core.tags import CREATED_BY_TAG
 from s3cred_tui.core.user_analysis import expected_access, suggested_target
 from s3cred_tui.ui.screens import bucket as bucket_screen
 from s3cred_tui.ui.screens.account import AccountScreen
@@ -315,6 +316,7 @@ async def test_deactivate_then_activate_key_after_confirmation(account):
 
 async def test_cancelled_confirmation_changes_nothing(account):
     key_id = next(iter(key_statuses(account, "alice")))
+    account.tag_user(UserName="alice", Tags=[CREATED_BY_TAG])  # made by the tool: the plain yes/no (test_ux_delete_user)
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -377,6 +379,7 @@ async def test_new_key_refused_at_two_keys(account):
 
 
 async def test_delete_user_removes_everything_and_reports_it(account):
+    account.tag_user(UserName="alice", Tags=[CREATED_BY_TAG])  # made by the tool: the plain yes/no (test_ux_delete_user)
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -648,7 +651,7 @@ async def test_key_presses_work_while_thousands_of_users_load(account, monkeypat
     pages_sent = threading.Event()
     finished = threading.Event()
 
-    def many_users(ctx, page_size=100):
+    def many_users(ctx, page_size=100, first_page_size=None):
         for start in range(0, 5000, 100):
             if start == 1000:
                 pages_sent.set()

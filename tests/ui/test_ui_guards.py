@@ -18,6 +18,7 @@ from s3cred_tui.core.credentials import Credentials
 from s3cred_tui.core.journal import RunInfo, UndoCall, open_journal, run_tag, runs_dir
 from s3cred_tui.core.plan import build_plan
 from s3cred_tui.core.request import CredentialRequest
+from s3cred_tui.core.tags import CREATED_BY_TAG
 from s3cred_tui.demo.server import ADMIN_USER
 from s3cred_tui.ui.screens.account import AccountScreen
 from s3cred_tui.ui.screens.apply import ApplyScreen
@@ -331,6 +332,8 @@ def html_page(**kwargs):  # what the demo's moto answers for ListServiceSpecific
 
 
 async def open_carol(pilot, monkeypatch) -> UserScreen:
+    # Made by the tool: deleting asks the plain yes/no (a user it did not make: test_ux_delete_user).
+    pilot.app.aws.iam.tag_user(UserName="carol", Tags=[CREATED_BY_TAG])
     await settle(pilot)
     monkeypatch.setattr(pilot.app.aws.iam, "list_service_specific_credentials", html_page)
     pilot.app.open_user("carol")

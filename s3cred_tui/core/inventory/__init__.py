@@ -14,8 +14,9 @@ One module per topic; import from this package, not from the modules:
   `bucket_details_of(ctx, names, max_workers=16) -> dict[str, BucketDetails]`
 - objects: `ObjectSummary`, `PrefixPage`, `iter_prefix_pages(ctx, bucket, prefix="", page_size=1000, region=None)`,
   `iter_object_records(ctx, bucket, prefix="", page_size=1000, region=None) -> Iterator[list[dict]]`,
-  `iso_timestamp(value) -> datetime`, `use_iso_timestamps(client)` (a cheap timestamp parser for listings)
-- users: `UserSummary`, `iter_user_pages(ctx, page_size=1000)`, `iter_user_records(ctx, page_size=1000)`,
+  `iso_timestamp(value) -> datetime` (core.session's timestamp parser: every AwsContext client uses it)
+- users: `UserSummary`, `iter_user_pages(ctx, page_size=1000, first_page_size=None)` (the app asks
+  `FIRST_USER_PAGE` first), `iter_user_records(ctx, page_size=1000, first_page_size=None)`,
   `AttachedPolicy`, `GroupDetail`, `AccessKeyInfo`, `UserDetail`, `user_details(ctx, name)`,
   `user_details_of(ctx, names, max_workers=8) -> list[UserDetail]`
 - documents: `decode_policy_document(document) -> dict`, `managed_policy_document(ctx, arn) -> dict`
@@ -84,7 +85,6 @@ from s3cred_tui.core.inventory.objects import (
     iso_timestamp,
     iter_object_records,
     iter_prefix_pages,
-    use_iso_timestamps,
 )
 from s3cred_tui.core.inventory.roles import (
     GroupInfo,
@@ -96,6 +96,7 @@ from s3cred_tui.core.inventory.roles import (
     role_policy_records,
 )
 from s3cred_tui.core.inventory.users import (
+    FIRST_USER_PAGE,
     IAM_MAX_PAGE,
     AccessKeyInfo,
     AttachedPolicy,
@@ -110,6 +111,7 @@ from s3cred_tui.core.inventory.users import (
 
 __all__ = [
     "FIRST_BUCKET_PAGE",
+    "FIRST_USER_PAGE",
     "IAM_MAX_PAGE",
     "MAX_BUCKET_PAGE",
     "AccessKeyInfo",
@@ -155,7 +157,6 @@ __all__ = [
     "region_from_location",
     "role_detail",
     "role_policy_records",
-    "use_iso_timestamps",
     "user_counts",
     "user_details",
     "user_details_of",

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from s3cred_tui.core.errors import translate
+from s3cred_tui.core.session import iso_timestamp  # noqa: F401 - re-exported by the inventory (its old home)
 
 if TYPE_CHECKING:
     from s3cred_tui.core.session import AwsContext
@@ -75,36 +76,6 @@ def iter_prefix_pages(
             ],
             is_last=is_last,
         )
-
-
-def iso_timestamp(value: Any) -> datetime:
-    """A response timestamp, parsed by the standard library when it is ISO 8601 text.
-
-    botocore parses every timestamp with dateutil (~40% of parsing a 1,000-key page); S3's
-    XML bodies carry ISO 8601 text, which `datetime.fromisoformat` reads some 30 times
-    faster into an equal, timezone-aware datetime (printed back identically). Anything else
-    (epoch numbers, HTTP dates in headers, naive text) goes to botocore's own parser.
-    """
-    if isinstance(value, str):
-        text = value[:-1] + "+00:00" if value.endswith("Z") else value
-        try:
-            parsed = datetime.fromisoformat(text)
-        except ValueError:
-            parsed = None
-        if parsed is not None and parsed.tzinfo is not None:
-            return parsed
-    from botocore.utils import parse_timestamp
-
-    return parse_timestamp(value)
-
-
-def use_iso_timestamps(client: Any) -> None:
-    """Parse timestamps of `client`'s responses with `iso_timestamp`.
-
-    botocore builds a parser per response from its session's parser factory, so this holds
-    for every client of that session: meant for a process that only lists (`list-bucket`).
-    """
-    client._endpoint._response_parser_factory.set_parser_defaults(timestamp_parser=iso_timestamp)
 
 
 def iter_object_records(

@@ -35,16 +35,21 @@ def concurrently(names: Iterable[str], work: Callable[[str], Any], max_workers: 
     return dict(zip(unique, results))
 
 
-def marker_pages(call: Callable[..., dict], key: str, page_size: int, operation: str, **kwargs: Any) -> Iterator[list]:
+def marker_pages(
+    call: Callable[..., dict], key: str, page_size: int, operation: str, *, first_page_size: int | None = None, **kwargs: Any
+) -> Iterator[list]:
     """IAM's Marker/IsTruncated paging, one request per page the consumer takes.
 
-    An endpoint that ignores MaxItems (moto) returns everything at once; that answer is
-    split so the consumer still sees pages of at most `page_size`.
+    `first_page_size` (at most `page_size`) makes the first request smaller, so a screen has rows
+    to show one small round trip in; the rest come `page_size` at a time. An endpoint that
+    ignores MaxItems (moto) returns everything at once; that answer is split so the consumer
+    still sees pages of at most `page_size`.
     """
     page_size = max(1, min(int(page_size), 1000))
+    asked = max(1, min(int(first_page_size or page_size), page_size))
     marker: str | None = None
     while True:
-        request = dict(kwargs, MaxItems=page_size)
+        request = dict(kwargs, MaxItems=asked)
         if marker:
             request["Marker"] = marker
         try:
@@ -57,6 +62,7 @@ def marker_pages(call: Callable[..., dict], key: str, page_size: int, operation:
         if not next_marker or next_marker == marker:
             return
         marker = next_marker
+        asked = page_size
 
 
 def all_items(call: Callable[..., dict], key: str, operation: str, **kwargs: Any) -> list:

@@ -4,13 +4,19 @@ The screen shows; `ui.loading` decides what is asked of AWS and for which rows. 
 below runs one `AccountLoad` method and posts what it hands over as a message: the two
 listings and the two whole-account reads start together, and per-row lookups start for rows
 on screen that those cannot fill.
+
+The event loop only places what the workers made: every cell (dates, counts, the stale-access
+review) is made on the worker's thread, and what arrives is applied in bounded batches, one
+per turn of the loop (`_flush`), so the table repaints once per batch, never per row.
 """
 
 from __future__ import annotations
 
-import gc
-from datetime import datetime
+import time
+from collections.abc import Mapping
+from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 from rich.text import Text
 from textual import on, work
@@ -29,21 +35,30 @@ from s3cred_tui.core.inventory import (
     UserCounts,
     UserSummary,
 )
-from s3cred_tui.core.stale import thresholds_from
+from s3cred_tui.core.stale import StaleThresholds, thresholds_from
 from s3cred_tui.ui import console_links, formatting
 from s3cred_tui.ui.base import AwsScreen
 from s3cred_tui.ui.loading import AccountLoad, InventorySource
+from s3cred_tui.ui.memory import freeze_after_load
 from s3cred_tui.ui.stale_columns import (
     STALE_COLUMNS,
     STALE_FILTER,
     pending_cells,
     stale_cells,
 )
-from s3cred_tui.ui.widgets.filter_table import FilterTable
+from s3cred_tui.ui.widgets.filter_table import FilterTable, Sortable
 from s3cred_tui.ui.widgets.identity_bar import IdentityBar
 
 # How often the rows on screen are checked for cells only a per-row lookup can fill.
 VISIBLE_EVERY_SECONDS = 0.25
+# At most this many rows and row updates are placed per turn of the event loop (~10 ms of work).
+ROWS_PER_FLUSH = 500
+UPDATES_PER_FLUSH = 1500
+# A worker making cells lets the event loop run (takes no GIL) after every this many rows.
+CELLS_BETWEEN_YIELDS = 100
+
+Cells = dict[str, Any]
+Row = tuple[str, list[Any]]
 
 
 # Messages the workers post. Each carries the `generation` of the load that produced it, so
@@ -52,10 +67,12 @@ VISIBLE_EVERY_SECONDS = 0.25
 
 
 class BucketsPage(Message):
-    def __init__(self, generation: int, buckets: list[BucketSummary]) -> None:
+    """Rows of listed buckets, cells made."""
+
+    def __init__(self, generation: int, rows: list[Row]) -> None:
         super().__init__()
         self.generation = generation
-        self.buckets = buckets
+        self.rows = rows
 
 
 class RegionsLoaded(Message):
@@ -66,10 +83,13 @@ class RegionsLoaded(Message):
 
 
 class UsersPage(Message):
-    def __init__(self, generation: int, users: list[UserSummary]) -> None:
+    """Rows of listed users, cells made (stale-access cells too, where the report came first)."""
+
+    def __init__(self, generation: int, rows: list[Row], stale: dict[str, Cells]) -> None:
         super().__init__()
         self.generation = generation
-        self.users = users
+        self.rows = rows
+        self.stale = stale
 
 
 class CountsLoaded(Message):
@@ -82,21 +102,23 @@ class CountsLoaded(Message):
 
 
 class PoliciesLoaded(Message):
-    """Policy and group counts of a page of users, from the one-pass read."""
+    """Policy and group cells of a page of users, from the one-pass read."""
 
-    def __init__(self, generation: int, policies: dict[str, PolicyCounts]) -> None:
+    def __init__(self, generation: int, cells: dict[str, Cells]) -> None:
         super().__init__()
         self.generation = generation
-        self.policies = policies
+        self.cells = cells
 
 
 class KeysLoaded(Message):
-    """Users' keys from the credential report."""
+    """Users' key and stale-access cells from the credential report; `users_in_report`: how
+    many users it holds (the expected total of the users' list)."""
 
-    def __init__(self, generation: int, keys: dict[str, ReportUser]) -> None:
+    def __init__(self, generation: int, cells: dict[str, Cells], users_in_report: int) -> None:
         super().__init__()
         self.generation = generation
-        self.keys = keys
+        self.cells = cells
+        self.users_in_report = users_in_report
 
 
 class ListingDone(Message):
@@ -106,17 +128,6 @@ class ListingDone(Message):
         super().__init__()
         self.generation = generation
         self.what = what
-
-
-def _keep_out_of_full_collections() -> None:
-    """Move every object alive now out of the collector's reach (`gc.freeze`).
-
-    Measured at 5,000 users: each full collection re-scanned the imported modules, the
-    botocore models and every row, holding the event loop for 70-140 ms. Those live as
-    long as the screen; rows dropped by a refresh are acyclic and still freed by
-    reference counting.
-    """
-    gc.freeze()
 
 
 BUCKET_COLUMNS = (("name", "Bucket"), ("region", "Region"), ("created", "Created (UTC)"))
@@ -144,12 +155,51 @@ def keys_cell(access_keys: int) -> Text | str:
     return Text(str(access_keys), style="bold yellow") if access_keys >= 2 else str(access_keys)
 
 
-def policy_cells(value: PolicyCounts | UserCounts) -> dict[str, Text | str]:
+def policy_cells(value: PolicyCounts | UserCounts) -> dict[str, Any]:
     policies = value.inline_policies + value.attached_policies
     return {
-        "policies": f"{policies} ({value.inline_policies} inline)" if value.inline_policies else str(policies),
+        # Sorted by the number of policies, not by the text "3 (1 inline)".
+        "policies": Sortable(f"{policies} ({value.inline_policies} inline)", policies)
+        if value.inline_policies
+        else str(policies),
         "groups": str(value.groups),
     }
+
+
+def bucket_row(bucket: BucketSummary) -> Row:
+    return bucket.name, [bucket.name, bucket.region or PENDING, formatting.date(bucket.created)]
+
+
+def user_row(user: UserSummary) -> Row:
+    return user.name, [
+        user.name, formatting.date(user.created), PENDING, PENDING, PENDING, *pending_cells(PENDING), user.path or "/",
+    ]  # fmt: skip
+
+
+def _age_seconds(when: datetime | None, now: datetime) -> float | None:
+    if when is None:
+        return None
+    # The report's times carry their zone; one without is UTC, as IAM's always are.
+    return (now - (when if when.tzinfo else when.replace(tzinfo=timezone.utc))).total_seconds()
+
+
+def user_stale_cells(
+    report_user: ReportUser, created: datetime | None, now: datetime, thresholds: StaleThresholds
+) -> Cells:
+    """The stale-access cells (`ui.stale_columns`), sorted by the real ages: seconds since the
+    oldest key was made and since any key was last used, not their text."""
+    cells: Cells = stale_cells(report_user, created, now, thresholds)
+    rotated = [key.last_rotated for key in report_user.keys if key.last_rotated is not None]
+    cells["oldest_key"] = Sortable(cells["oldest_key"], _age_seconds(min(rotated), now) if rotated else None)
+    cells["last_used"] = Sortable(cells["last_used"], _age_seconds(report_user.keys_last_used, now))
+    return cells
+
+
+def let_the_loop_run(index: int) -> None:
+    """On a worker thread making cells: every `CELLS_BETWEEN_YIELDS` rows, give up the GIL so
+    the event loop (which waits for it behind every busy thread) draws and answers keys."""
+    if index and index % CELLS_BETWEEN_YIELDS == 0:
+        time.sleep(0)
 
 
 def counts_cells(value: UserCounts | errors.S3CredError) -> dict[str, Text | str]:
@@ -186,9 +236,12 @@ class AccountScreen(AwsScreen[None]):
         self._generation = 0
         self._load: AccountLoad | None = None
         self._listings: dict[str, Worker[None]] = {}
-        # For the stale columns: users' creation dates (listing) and keys (credential report).
-        self._created: dict[str, datetime | None] = {}
-        self._reports: dict[str, ReportUser] = {}
+        # What the workers made, waiting to be placed by `_flush` (rows, then cell updates).
+        self._rows_waiting: dict[str, list[Row]] = {"buckets": [], "users": []}
+        self._cells_waiting: dict[str, dict[str, Cells]] = {"buckets": {}, "users": {}}
+        self._flush_scheduled = False
+        # Listings whose last page came, while rows of it may still wait for `_flush`.
+        self._listed_all: set[str] = set()
 
     def compose(self) -> ComposeResult:
         yield IdentityBar()
@@ -196,12 +249,16 @@ class AccountScreen(AwsScreen[None]):
             with TabbedContent(id="lists", initial="buckets"):
                 with TabPane("Buckets [1]", id="buckets"):
                     yield FilterTable(
-                        "bucket", BUCKET_COLUMNS, placeholder="Filter buckets by name or region…  (/)", id="bucket-table"
+                        "bucket",
+                        BUCKET_COLUMNS,
+                        placeholder="Filter buckets by name or region…  (/)",
+                        progress_label="Listing S3 buckets",
+                        id="bucket-table",
                     )
                 with TabPane("IAM users [2]", id="users"):
                     yield FilterTable(
                         "user", USER_COLUMNS, placeholder=f"Filter users…  (/)   {STALE_FILTER} lists stale access",
-                        id="user-table",
+                        progress_label="Reading IAM users", id="user-table",
                     )
             yield Static(self._hint_text("buckets"), id="account-hint")
         yield Footer()
@@ -214,7 +271,7 @@ class AccountScreen(AwsScreen[None]):
         return "Enter: browse the highlighted bucket · c: create credentials for it · /: filter · ctrl+p: commands"
 
     def on_mount(self) -> None:
-        _keep_out_of_full_collections()
+        freeze_after_load()
         self.action_refresh()
         self.buckets.focus_table()
         self.set_interval(VISIBLE_EVERY_SECONDS, self._look_up_visible_rows)
@@ -250,6 +307,15 @@ class AccountScreen(AwsScreen[None]):
     def user_names(self) -> list[str]:
         return self.users.keys
 
+    def loaded_names(self, what: str) -> list[str] | None:
+        """Every name of a listing ("users" or "buckets") once it was read to its end; None while it
+        loads, or when it failed or was stopped (the create form then says nothing about names)."""
+        worker = self._listings.get(what)
+        table = self.users if what == "users" else self.buckets
+        if worker is None or worker.state is not WorkerState.SUCCESS or table.busy or table.error:
+            return None
+        return table.keys
+
     # -- actions ---------------------------------------------------------------------------
 
     def action_show_tab(self, tab: str) -> None:
@@ -268,12 +334,16 @@ class AccountScreen(AwsScreen[None]):
     def action_refresh(self) -> None:
         self.s3cred_app.ensure_identity()  # whoami failed before: ask again with the lists
         self._generation += 1
-        self._created, self._reports = {}, {}
+        self._rows_waiting = {"buckets": [], "users": []}
+        self._cells_waiting = {"buckets": {}, "users": {}}
+        self._listed_all = set()
         for table in (self.buckets, self.users):
             table.clear_rows()
+            table.expected_total = None
             table.busy = True
         # A fresh load: a superseded lookup worker still holds the old one and drains nothing new.
-        load = self._load = AccountLoad(InventorySource(self.aws))
+        head_start = self.s3cred_app.take_account_head_start()
+        load = self._load = AccountLoad(InventorySource(self.aws, head_start))
         self._listings = {
             "buckets": self.load_buckets(self._generation, load),
             "users": self.load_users(self._generation, load),
@@ -351,11 +421,22 @@ class AccountScreen(AwsScreen[None]):
 
     # -- workers (threads: they only post messages) ---------------------------------------
 
+    # The callbacks below run on the worker's thread: cells are made there, not on the loop.
+
+    def _stale_cells_of(self, users: Mapping[str, tuple[ReportUser, datetime | None]]) -> dict[str, Cells]:
+        now = self.s3cred_app.clock()
+        thresholds = thresholds_from(getattr(self.s3cred_app, "settings", None))
+        cells = {}
+        for index, (name, (report_user, created)) in enumerate(users.items()):
+            let_the_loop_run(index)
+            cells[name] = user_stale_cells(report_user, created, now, thresholds)
+        return cells
+
     @work(thread=True, exclusive=True, exit_on_error=False, group="buckets", name="listing S3 buckets")
     def load_buckets(self, generation: int, load: AccountLoad) -> None:
         worker = get_current_worker()
         load.list_buckets(
-            lambda rows: self.post_message(BucketsPage(generation, rows)),
+            lambda buckets: self.post_message(BucketsPage(generation, [bucket_row(b) for b in buckets])),
             lambda: self.post_message(ListingDone(generation, "buckets")),
             lambda: worker.is_cancelled,
         )
@@ -363,21 +444,36 @@ class AccountScreen(AwsScreen[None]):
     @work(thread=True, exclusive=True, exit_on_error=False, group="users", name="listing IAM users")
     def load_users(self, generation: int, load: AccountLoad) -> None:
         worker = get_current_worker()
-        load.list_users(
-            lambda rows: self.post_message(UsersPage(generation, rows)),
-            lambda: self.post_message(ListingDone(generation, "users")),
-            lambda: worker.is_cancelled,
-        )
+
+        def listed(users: list[UserSummary]) -> None:
+            rows = [user_row(u) for u in users]
+            # Users the report reached first: their stale-access cells are made here.
+            stale = self._stale_cells_of(load.reported_of([u.name for u in users]))
+            self.post_message(UsersPage(generation, rows, stale))
+
+        load.list_users(listed, lambda: self.post_message(ListingDone(generation, "users")), lambda: worker.is_cancelled)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="policy-counts", name="reading users' policies")
     def read_policy_counts(self, generation: int, load: AccountLoad) -> None:
         worker = get_current_worker()
-        load.read_policy_counts(lambda page: self.post_message(PoliciesLoaded(generation, page)), lambda: worker.is_cancelled)
+
+        def counted(page: dict[str, PolicyCounts]) -> None:
+            self.post_message(PoliciesLoaded(generation, {name: policy_cells(value) for name, value in page.items()}))
+
+        load.read_policy_counts(counted, lambda: worker.is_cancelled)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="key-report", name="reading the credential report")
     def read_key_report(self, generation: int, load: AccountLoad) -> None:
         worker = get_current_worker()
-        load.read_key_report(lambda keys: self.post_message(KeysLoaded(generation, keys)), lambda: worker.is_cancelled)
+
+        def reported(users: dict[str, ReportUser]) -> None:
+            cells: dict[str, Cells] = {name: {"keys": keys_cell(user.access_keys)} for name, user in users.items()}
+            # Users listed already; the listing makes the others' stale cells when they arrive.
+            for name, stale in self._stale_cells_of(load.listed_of(list(users))).items():
+                cells[name].update(stale)
+            self.post_message(KeysLoaded(generation, cells, load.users_in_report))
+
+        load.read_key_report(reported, lambda: worker.is_cancelled)
 
     @work(thread=True, exit_on_error=False, group="row-lookups", name="looking up rows on screen")
     def look_up_rows(self, generation: int, load: AccountLoad, what: str, names: list[str]) -> None:
@@ -389,55 +485,68 @@ class AccountScreen(AwsScreen[None]):
     # -- results (event loop) ---------------------------------------------------------------
 
     def on_buckets_page(self, message: BucketsPage) -> None:
-        if message.generation != self._generation:
-            return
-        self.buckets.add_rows(
-            (b.name, [b.name, b.region or PENDING, formatting.date(b.created)]) for b in message.buckets
-        )
-        self._look_up_visible_rows()
+        if message.generation == self._generation:
+            self._rows_waiting["buckets"].extend(message.rows)
+            self._schedule_flush()
 
     def on_regions_loaded(self, message: RegionsLoaded) -> None:
-        if message.generation != self._generation:
-            return
-        self.buckets.update_cells({name: {"region": region_cell(region)} for name, region in message.regions.items()})
+        if message.generation == self._generation:
+            self._cells_arrived("buckets", {name: {"region": region_cell(r)} for name, r in message.regions.items()})
 
     def on_users_page(self, message: UsersPage) -> None:
-        if message.generation != self._generation:
-            return
-        self.users.add_rows(
-            (u.name, [u.name, formatting.date(u.created), PENDING, PENDING, PENDING, *pending_cells(PENDING), u.path or "/"])
-            for u in message.users
-        )
-        self._created.update({u.name: u.created for u in message.users})
-        self._show_stale([u.name for u in message.users if u.name in self._reports])
-        self._look_up_visible_rows()
+        if message.generation == self._generation:
+            self._rows_waiting["users"].extend(message.rows)
+            self._cells_arrived("users", message.stale)
 
     def on_counts_loaded(self, message: CountsLoaded) -> None:
-        if message.generation != self._generation:
-            return
-        self.users.update_cells({name: counts_cells(value) for name, value in message.counts.items()})
+        if message.generation == self._generation:
+            self._cells_arrived("users", {name: counts_cells(value) for name, value in message.counts.items()})
 
     def on_policies_loaded(self, message: PoliciesLoaded) -> None:
-        if message.generation != self._generation:
-            return
-        self.users.update_cells({name: policy_cells(value) for name, value in message.policies.items()})
+        if message.generation == self._generation:
+            self._cells_arrived("users", message.cells)
 
     def on_keys_loaded(self, message: KeysLoaded) -> None:
-        if message.generation != self._generation:
-            return
-        self.users.update_cells({name: {"keys": keys_cell(user.access_keys)} for name, user in message.keys.items()})
-        self._reports.update(message.keys)
-        self._show_stale(list(message.keys))
+        if message.generation == self._generation:
+            self.users.expected_total = message.users_in_report
+            self._cells_arrived("users", message.cells)
 
-    def _show_stale(self, names: list[str]) -> None:
-        """Stale-access cells of users whose keys the credential report gave (flags per `core.stale`)."""
-        if not names:
-            return
-        now = self.s3cred_app.clock()
-        thresholds = thresholds_from(getattr(self.s3cred_app, "settings", None))
-        self.users.update_cells(
-            {name: stale_cells(self._reports[name], self._created.get(name), now, thresholds) for name in names}
-        )
+    def _cells_arrived(self, what: str, cells: Mapping[str, Cells]) -> None:
+        waiting = self._cells_waiting[what]
+        for name, values in cells.items():
+            waiting.setdefault(name, {}).update(values)
+        self._schedule_flush()
+
+    def _schedule_flush(self) -> None:
+        # After the messages already queued: what arrives together is placed together.
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            self.call_later(self._flush)
+
+    def _flush(self) -> None:
+        """Place what the workers made: at most `ROWS_PER_FLUSH` rows and `UPDATES_PER_FLUSH`
+        rows' cell updates per list, then the next turn of the loop goes on."""
+        self._flush_scheduled = False
+        more = placed = False
+        for what, table in (("buckets", self.buckets), ("users", self.users)):
+            rows = self._rows_waiting[what]
+            if rows:
+                table.add_rows(rows[:ROWS_PER_FLUSH])
+                del rows[:ROWS_PER_FLUSH]
+                placed = True
+            cells = self._cells_waiting[what]
+            if cells:
+                names = list(cells)[:UPDATES_PER_FLUSH]
+                table.update_cells({name: cells.pop(name) for name in names})
+            more = more or bool(rows) or bool(cells)
+        if placed:
+            # Rows live as long as the list: no full collection (run by whichever thread
+            # allocates, holding the GIL) should walk them again while the rest loads.
+            freeze_after_load()
+        if more:
+            self._schedule_flush()
+        self._end_listings_placed()
+        self._look_up_visible_rows()
 
     def action_open_roles(self) -> None:
         self.s3cred_app.open_roles()
@@ -450,9 +559,17 @@ class AccountScreen(AwsScreen[None]):
 
     def on_listing_done(self, message: ListingDone) -> None:
         if message.generation == self._generation:
-            (self.users if message.what == "users" else self.buckets).busy = False
-            _keep_out_of_full_collections()
-            self._look_up_visible_rows()
+            self._listed_all.add(message.what)
+            self._end_listings_placed()
+
+    def _end_listings_placed(self) -> None:
+        """A listing is done once AWS gave its last page and `_flush` placed its last row."""
+        for what in list(self._listed_all):
+            if not self._rows_waiting[what]:
+                self._listed_all.discard(what)
+                (self.users if what == "users" else self.buckets).busy = False
+                freeze_after_load()
+                self._look_up_visible_rows()
 
     def worker_state_changed(self, worker: Worker) -> None:
         # Only the current listing may change the status line; a superseded one just ends.

@@ -3,6 +3,9 @@
 `apply_plan` runs in a thread worker and reports every step through `on_event`; the worker
 posts each event back to this screen. Cancel sets a flag that apply_plan checks between steps
 (a thread cannot be interrupted mid-call), after which it rolls back what it made.
+
+The same screen applies a grant to another account (`GrantPlan`, `ThirdPartyRolePlan`): those
+make no credentials, so success goes straight to the grant's result screen.
 """
 
 from __future__ import annotations
@@ -21,7 +24,9 @@ from textual.widgets import Button, Footer, Label, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from s3cred_tui.core.apply import ApplyEvent, ApplyResult, apply_plan
+from s3cred_tui.core.bucket_grant import GrantPlan
 from s3cred_tui.core.plan import Plan
+from s3cred_tui.core.third_party_role import ThirdPartyRolePlan
 from s3cred_tui.ui.screens.confirm import HoldsSecret
 from s3cred_tui.ui.screens.create_flow import CreateFlowScreen
 
@@ -42,6 +47,9 @@ STATUS_LOOK: dict[str, tuple[str, str, str]] = {
 
 
 ROLLBACK_STATUSES = ("rolling-back", "undone", "undo-failed")
+
+# Plans this screen applies: credentials, or a grant to another account (no credentials).
+AppliedPlan = Plan | GrantPlan | ThirdPartyRolePlan
 
 
 class ApplyProgress(Message):
@@ -98,7 +106,8 @@ def outcome_text(result: ApplyResult) -> Text:
     text = Text()
     if result.ok:
         text.append("✓ All done. ", style="bold green")
-        text.append("The credentials are on the next screen; the secret is shown once.")
+        if result.credentials is not None:
+            text.append("The credentials are on the next screen; the secret is shown once.")
         return text
     if result.cancelled:
         text.append("Cancelled. ", style="bold yellow")
@@ -110,11 +119,13 @@ def outcome_text(result: ApplyResult) -> Text:
         for item in result.undone:
             text.append(f"  ↺ {item}\n")
     if result.not_undone:
-        text.append("\nCould NOT be undone — remove these by hand:\n", style="bold red")
+        text.append("\nCould NOT be undone — fix these by hand:\n", style="bold red")
         for item in result.not_undone:
             text.append(f"  ✗ {item}\n", style="red")
+        if result.journal_path:
+            text.append(f"\nThe journal is kept ({result.journal_path}): `s3cred-tui recover` retries.\n", style="red")
     elif not result.undone:
-        text.append("\nNothing had been created, so there was nothing to roll back.\n")
+        text.append("\nNothing had been changed, so there was nothing to roll back.\n")
     else:
         text.append("\nThe account is as it was before.\n", style="green")
     return text.rstrip() or text
@@ -122,14 +133,17 @@ def outcome_text(result: ApplyResult) -> Text:
 
 class ApplyScreen(HoldsSecret, CreateFlowScreen):
     CSS_PATH = Path(__file__).with_name("apply.tcss")
+    # One Esc, named for what it does now: Cancel while the plan runs, Back once it has stopped.
     BINDINGS = [
-        Binding("escape", "leave", "Cancel / back", id="apply.back", tooltip="Cancel while running; otherwise leave this screen"),
+        Binding("escape", "cancel", "Cancel", id="apply.cancel", tooltip="Stop after the current step and undo"),
+        Binding("escape", "leave", "Back", id="apply.back", tooltip="Leave this screen"),
     ]
     WORKER_ERROR_TITLES = {"apply": "Applying the plan failed"}
 
-    def __init__(self, plan: Plan) -> None:
+    def __init__(self, plan: AppliedPlan) -> None:
         super().__init__()
         self.plan = plan
+        self.failed_outright = False  # apply_plan itself raised: there is no result
         self.states: list[StepState] = [StepState() for _ in plan.steps]
         self.result: ApplyResult | None = None
         # Once the credentials exist and before the result screen shows them, quitting asks first.
@@ -207,9 +221,14 @@ class ApplyScreen(HoldsSecret, CreateFlowScreen):
         self.result = result
         self.holds_unsaved_secret = result.ok and result.credentials is not None
         self._spinner.stop()
+        self.refresh_bindings()
         if result.completed:
             # Something was made (and maybe undone): the lists behind this flow are read again.
             self.s3cred_app.account_changed()
+        if result.ok and not isinstance(self.plan, Plan):
+            # A grant makes no credentials: what the other side needs is the next screen.
+            self.s3cred_app.open_grant_result(self.plan)
+            return
         for index, state in enumerate(self.states):
             if state.status == "pending" and result.cancelled:
                 state.status = "cancelled"
@@ -227,16 +246,30 @@ class ApplyScreen(HoldsSecret, CreateFlowScreen):
             self.query_one("#close").remove_class("hidden")
             self.query_one("#back", Button).focus()
 
+    @property
+    def running(self) -> bool:
+        return self.result is None and not self.failed_outright
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "cancel":
+            return self.running
+        if action == "leave":
+            return not self.running
+        return True
+
     def worker_state_changed(self, worker: Worker) -> None:
         """apply_plan itself raised (it normally reports failures in its result); the app shows the error."""
         if worker.group != "apply" or worker.state is not WorkerState.ERROR:
             return
+        self.failed_outright = True
+        self.refresh_bindings()
         self._spinner.stop()
         self.query_one("#apply-outcome", Static).update(
             Text("✗ Applying stopped with an unexpected error; check the account for partial changes.", style="bold red")
         )
         self.query_one("#cancel").add_class("hidden")
         self.query_one("#close").remove_class("hidden")
+        self.query_one("#close", Button).focus()
 
     # -- actions --------------------------------------------------------------------------
 
@@ -259,12 +292,12 @@ class ApplyScreen(HoldsSecret, CreateFlowScreen):
         self.query_one("#cancel", Button).disabled = True
         self.query_one("#apply-outcome", Static).update("Cancelling: finishing the current step, then rolling back…")
 
+    def action_cancel(self) -> None:
+        self.action_cancel_apply()
+
     def action_leave(self) -> None:
         if self.result is None:
-            if self.query_one("#close").has_class("hidden"):
-                self.action_cancel_apply()
-            else:
-                self.action_close()
+            self.action_close()  # apply_plan raised: the form's request may be what failed
         elif self.result.ok:
             # The secret exists only in this result; never let Esc throw it away.
             self.action_show_credentials()

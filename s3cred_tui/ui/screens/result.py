@@ -1,9 +1,9 @@
 """Step four of the create flow: the new credentials, shown once.
 
 The secret is masked until the person reveals it (`v`), and leaves this screen only through the
-copy menu (`y`, then a format letter: never a motion key); nothing here logs it or writes it to a
-file. Every way out of the screen (Esc, Done, and the app's quit keys) asks first
-(`confirm.HoldsSecret`). Reveal, Copy… and Done stay docked above the footer at any size.
+copy menu (`y`, then a format letter: never a motion key), or, where the clipboard will probably
+not work, a file only the person can read, written when they ask; nothing here logs it. Every
+way out of the screen (Esc, Done, and the app's quit keys) asks first (`confirm.HoldsSecret`). Reveal, Copy… and Done stay docked above the footer at any size.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from textual.widgets import Button, Footer, Input, Label, Static
 from s3cred_tui.core.credentials import Credentials
 from s3cred_tui.core.plan import Plan
 from s3cred_tui.core.request import AccessLevel, PrefixMode
-from s3cred_tui.ui.clipboard import copy_and_notify
 from s3cred_tui.ui.formatting import date
 from s3cred_tui.ui.screens.confirm import (
     HoldsSecret,
@@ -28,7 +27,12 @@ from s3cred_tui.ui.screens.confirm import (
     leave_secret_question,
 )
 from s3cred_tui.ui.screens.create_flow import CreateFlowScreen
-from s3cred_tui.ui.widgets.copy_menu import CopyFormat, CopyMenuModal, copy_formats
+from s3cred_tui.ui.widgets.copy_menu import (
+    CopyFormat,
+    CopyMenuModal,
+    copy_credentials,
+    copy_formats,
+)
 from s3cred_tui.ui.widgets.motion import MotionScroll
 from s3cred_tui.ui.widgets.probe_panel import ProbePanel
 
@@ -151,9 +155,7 @@ class ResultScreen(HoldsSecret, CreateFlowScreen):
         """Copy in the chosen format (None: the menu was closed) and remember a copy that held the secret."""
         if choice is None:
             return
-        copy_and_notify(self.app, choice.render(self.credentials), choice.what)
-        if choice.holds_secret:
-            self.secret_copied(choice.what)
+        copy_credentials(self.app, self.credentials, choice, on_copied=self.secret_copied, on_saved=self.secret_saved)
 
     def action_probe(self) -> None:
         for panel in self.query(ProbePanel):
@@ -177,5 +179,7 @@ class ResultScreen(HoldsSecret, CreateFlowScreen):
                 self.s3cred_app.close_create_flow()
 
         self.app.push_screen(
-            LeaveSecretModal(leave_secret_question(self.secret_copies, "Leave"), confirm_label="Yes, leave"), leave
+            LeaveSecretModal(
+                leave_secret_question(self.secret_copies, "Leave", self.secret_files), confirm_label="Yes, leave"
+            ), leave
         )

@@ -21,6 +21,7 @@ from textual.message import Message
 from textual.widgets import Button, Footer, Label, LoadingIndicator, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
+from s3cred_tui.core import policies
 from s3cred_tui.core.apply import CREATE_ROLE, CREATE_USER
 from s3cred_tui.core.aws_checks import subject_for_plan
 from s3cred_tui.core.journal import RUN_TAG_KEY
@@ -142,6 +143,45 @@ def plan_text(plan: Plan) -> Text:
     return text.rstrip() or text
 
 
+def kms_text(plan: Plan) -> Text:
+    """What the plan adds for buckets whose default encryption is a customer-managed KMS key, and
+    why: the key found per bucket, the actions, and what each condition limits. Empty without one."""
+    grants = plan.request.kms_keys
+    text = Text()
+    if not grants:
+        return text
+    text.append("KMS: buckets encrypted with a customer-managed key\n", style="bold")
+    for grant in grants:
+        text.append(f"  • {grant.bucket}: default encryption (SSE-KMS) with key {grant.key_arn}")
+        text.append(", S3 Bucket Key on\n" if grant.bucket_key_enabled else "\n")
+    access = plan.request.access
+    if access.can_write:
+        why = (
+            "kms:GenerateDataKey to write (and kms:Decrypt, which reading and multipart uploads need): "
+            "S3 asks KMS on behalf of the caller, so without them every write is refused"
+        )
+    else:
+        why = "kms:Decrypt to read: S3 asks KMS on behalf of the caller, so without it every read is refused"
+    text.append(f"  The policy adds {why}. Never kms:*; only these keys:\n")
+    statements = [
+        statement
+        for statement in (plan.policy or {}).get("Statement", [])
+        if isinstance(statement, dict) and str(statement.get("Sid", "")).startswith(policies.SID_KMS)
+    ]
+    for statement in statements:
+        condition = statement.get("Condition", {})
+        via = condition.get("StringEquals", {}).get("kms:ViaService", "")
+        contexts = condition.get("StringLike", {}).get("kms:EncryptionContext:aws:s3:arn", [])
+        text.append(f"  {statement.get('Resource')}\n", style="cyan")
+        text.append(f"    kms:ViaService = {via}: only through S3 in the bucket's region, never a direct KMS call\n")
+        text.append(
+            f"    kms:EncryptionContext:aws:s3:arn = {', '.join(contexts)}: only for the granted objects "
+            "(with an S3 Bucket Key S3 names the bucket)\n"
+        )
+    text.append("  SSE-S3 and the AWS-managed aws/s3 key need nothing extra.", style="dim")
+    return text
+
+
 class PlanReady(Message):
     """build_plan finished (posted from the review screen's worker)."""
 
@@ -174,6 +214,7 @@ class ReviewScreen(CreateFlowScreen):
                 yield LoadingIndicator(id="review-loading")
                 with VerticalScroll(id="review-plan-scroll"):
                     yield Static("Reading the account (read-only calls)…", id="review-plan")
+                    yield Static("", id="review-kms", classes="hidden")
                 with Horizontal(id="review-buttons"):
                     yield Button("Apply", id="apply", variant="warning", disabled=True, tooltip="Make these changes (ctrl+a)")
                     yield Button("Back", id="back", tooltip="Change the request (Esc)")
@@ -212,6 +253,9 @@ class ReviewScreen(CreateFlowScreen):
         self.refresh_bindings()
         self.query_one("#review-loading").display = False
         self.query_one("#review-plan", Static).update(plan_text(plan))
+        kms = kms_text(plan)
+        self.query_one("#review-kms", Static).update(kms)
+        self.query_one("#review-kms").set_class(not kms.plain, "hidden")
         draft = plan.draft  # the policy that limits the new credentials, with its size and limit
         self.query_one("#review-policy", PolicyPreview).show_policy(
             draft.policy_text, draft.size, draft.limit, draft.limit_name

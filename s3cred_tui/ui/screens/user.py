@@ -5,8 +5,10 @@ them (with the boundary when there is one). "Probe a key…" checks a key of the
 
 Deleting the user reads everything first (`core.deletion`, with the detail, so the question
 lists exactly what goes), reads it again when confirmed (a change since is asked again), and a
-stop half-way says what was removed and what remains. The identity this app is signed in as
-cannot delete itself, nor delete or deactivate the key it signs with.
+stop half-way says what was removed and what remains. A user without the tool's tag
+(`core.tags`) may be someone else's: the question says so and asks for the user's name typed out.
+The identity this app is signed in as cannot delete itself, nor delete or deactivate the key it
+signs with.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ from s3cred_tui.core.deletion import (
 from s3cred_tui.core.errors import S3CredError
 from s3cred_tui.core.inventory import AccessKeyInfo, UserDetail, user_details
 from s3cred_tui.core.plan import MAX_ACCESS_KEYS_PER_USER as MAX_ACCESS_KEYS
+from s3cred_tui.core.tags import CREATED_BY_KEY, CREATED_BY_VALUE, is_ours
 from s3cred_tui.core.user_analysis import (
     NamedPolicy,
     policy_expectation,
@@ -49,9 +52,9 @@ from s3cred_tui.core.user_analysis import (
     suggested_target,
 )
 from s3cred_tui.ui import console_links, formatting
-from s3cred_tui.ui.base import AwsScreen
+from s3cred_tui.ui.base import AwsScreen, action_name
 from s3cred_tui.ui.guards import require_writable
-from s3cred_tui.ui.screens.confirm import ConfirmModal
+from s3cred_tui.ui.screens.confirm import ConfirmModal, TypedNameConfirmModal
 from s3cred_tui.ui.screens.error import ErrorModal, MessageModal
 from s3cred_tui.ui.widgets.motion import MotionDataTable
 from s3cred_tui.ui.widgets.new_key import NewKeyModal
@@ -162,10 +165,21 @@ def owned_summary(deletion: UserDeletion) -> str:
     return ", ".join(parts[:-1]) + (" and " if len(parts) > 1 else "") + parts[-1]
 
 
-def deletion_question(deletion: UserDeletion, *, changed: bool = False) -> str:
-    """The confirmation: every call that will run, in order, and the listings counted as nothing."""
+NOT_MADE_WARNING = (
+    f"s3cred-tui did not create this user (no {CREATED_BY_KEY}={CREATED_BY_VALUE} tag): "
+    "it may belong to someone else."
+)
+
+
+def deletion_question(deletion: UserDeletion, *, changed: bool = False, made: bool = True) -> str:
+    """The confirmation: every call that will run, in order, and the listings counted as nothing.
+
+    `made`: the user carries the tool's tag; a user without it is said to be possibly someone else's.
+    """
     name = deletion.user_name
     lines = []
+    if not made:
+        lines.append(f"⚠ {NOT_MADE_WARNING}\n")
     if changed:
         lines.append(f"What user {name} has changed since you confirmed; nothing was removed. This is it now:\n")
     lines.append(f"Delete user {name} and everything it owns?\n")
@@ -187,6 +201,10 @@ class DeletedUserModal(MessageModal):
         super().__init__(f"User {user_name} deleted", f"Removed:\n{lines}")
         self.user_name = user_name
         self.removed = removed
+
+
+# Actions on the highlighted access key: with no key they leave the footer (pressed, they say why).
+_KEY_ACTIONS = frozenset({"toggle_key", "delete_key", "rotate", "copy_name"})
 
 
 class UserScreen(AwsScreen[None]):
@@ -264,6 +282,13 @@ class UserScreen(AwsScreen[None]):
 
     def action_open_console(self) -> None:
         self.s3cred_app.open_in_console(console_links.user_url(self.user_name), f"user {self.user_name}")
+
+    @property
+    def active_bindings(self) -> dict[str, Any]:
+        bindings = super().active_bindings
+        if self.detail is not None and self.detail.access_keys:
+            return bindings
+        return {key: b for key, b in bindings.items() if action_name(b.binding.action) not in _KEY_ACTIONS}
 
     @property
     def keys_table(self) -> DataTable[Any]:
@@ -358,6 +383,7 @@ class UserScreen(AwsScreen[None]):
             hint.update("2 of 2 keys: delete one before creating another.")
         else:
             hint.update("a (de)activates · d deletes · n creates a key")
+        self.refresh_bindings()  # the key actions come and go with the keys
 
     def _show_facts(self, detail: UserDetail) -> None:
         lines = Text()
@@ -582,7 +608,14 @@ class UserScreen(AwsScreen[None]):
                 self.deleting = True
                 self.remove_user(deletion)
 
-        self.app.push_screen(ConfirmModal(deletion_question(deletion, changed=changed), "Delete user"), answered)
+        made = self.detail is not None and is_ours(self.detail.tags)
+        question = deletion_question(deletion, changed=changed, made=made)
+        if made:
+            modal: ConfirmModal = ConfirmModal(question, "Delete user")
+        else:
+            # Someone else's user, perhaps: a reflexive `y` must not delete it.
+            modal = TypedNameConfirmModal(question, deletion.user_name, "Delete user", what="user's name")
+        self.app.push_screen(modal, answered)
 
     # -- workers ----------------------------------------------------------------------------
 

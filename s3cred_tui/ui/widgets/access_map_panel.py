@@ -46,6 +46,7 @@ from s3cred_tui.core.simulate import Decision
 from s3cred_tui.core.validation import normalise_prefix
 from s3cred_tui.ui import formatting
 from s3cred_tui.ui.base import AppContext, ReportsWorkerFailures
+from s3cred_tui.ui.memory import freeze_after_load
 from s3cred_tui.ui.widgets.motion import MotionDataTable, MotionScroll
 
 # Users evaluated between cancellation checks, and rows added between yields to the event loop.
@@ -252,6 +253,8 @@ class AccessMapPanel(AppContext, ReportsWorkerFailures, Vertical):
     def on_access_map_panel_loaded(self, message: Loaded) -> None:
         message.stop()
         self.details = message.details
+        # Every user's IAM details, kept as long as the bucket is open: out of full collections.
+        freeze_after_load()
         self.boundaries = message.boundaries
         self.bucket_policy = message.bucket_policy
         self.bucket_policy_problem = message.bucket_policy_problem

@@ -5,13 +5,20 @@ DataTable only ever holds a window of the rows that match the filter (the first
 `WINDOW_ROWS`, growing as the cursor nears its end): Textual measures every row it is
 given, so 5,000 rows in the table cost seconds of frozen input while 200 cost nothing a
 person notices. Rows reach the table a few dozen per event-loop turn.
+
+Sorting (`S` picks the next column, `I` inverts, a click on a header sorts by it) orders the
+matching rows here too, by each cell's value (`Sortable` gives one where the text is not it:
+an age, "3 (1 inline)"); numbers as numbers, and cells still loading or empty last. It is
+stable, and holds while rows stream in: new rows are placed at most every
+`RESORT_EVERY_SECONDS`, and the window is rebuilt only when its rows changed.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from rich.cells import cell_len
 from rich.text import Text
@@ -36,6 +43,44 @@ WINDOW_MARGIN = 20
 ADD_CHUNK = 40
 # Keys tested against a new filter per event-loop turn.
 SCAN_CHUNK = 1000
+# While rows stream into a sorted list, they are put in order at most this often.
+RESORT_EVERY_SECONDS = 0.3
+# While loading, the status line is redrawn at most this often: its width follows its text,
+# so each redraw lays the whole screen out again (a few ms per rows added, thousands of times).
+STATUS_EVERY_SECONDS = 0.2
+# Cells that hold no value yet (sorted last, whichever way).
+NO_VALUE = {"", "…", "—", "?"}
+SORT_MARKS = {False: " ▲", True: " ▼"}
+
+
+class Sortable(NamedTuple):
+    """A cell shown as `shown` and sorted by `value` (None: no value, sorted last)."""
+
+    shown: Any
+    value: Any
+
+
+def cell_text(cell: Any) -> str:
+    return cell.plain if isinstance(cell, Text) else str(cell)
+
+
+def sort_value(cell: Any) -> tuple[int, float, str] | None:
+    """How a shown cell sorts: numbers (1,234 too) by value before text; no value: None."""
+    text = cell_text(cell).strip()
+    if text in NO_VALUE:
+        return None
+    try:
+        return (0, float(text.replace(",", "")), "")
+    except ValueError:
+        return (1, 0.0, text.casefold())
+
+
+def progress_text(label: str, so_far: int, expected: int | None) -> str:
+    """`Reading IAM users… 1,200 / 5,001`, or `… 1,200 so far` when the total is not known
+    (or the list has outgrown it: a total read earlier than the list)."""
+    if expected is not None and so_far <= expected:
+        return f"{label}… {so_far:,} / {expected:,}"
+    return f"{label}… {so_far:,} so far"
 
 
 class FilterInput(Input):
@@ -62,6 +107,8 @@ class FilterTable(Vertical):
     # Esc in the list clears an active filter first; only without one does it reach the screen (back).
     BINDINGS = [
         Binding("escape", "clear_filter", "Clear filter", show=False, id="filter.clear_from_list"),
+        Binding("S", "sort_next", "Sort", show=False, id="filter.sort", tooltip="Sort by the next column (then as listed)"),
+        Binding("I", "sort_invert", "Invert sort", show=False, id="filter.sort_invert", tooltip="Invert the sort order"),
     ]
 
     def action_clear_filter(self) -> None:
@@ -88,6 +135,8 @@ class FilterTable(Vertical):
 
     busy: reactive[bool] = reactive(False)
     error: reactive[str] = reactive("")
+    # How many rows the list will hold, when something said so (the credential report's users).
+    expected_total: reactive[int | None] = reactive(None)
 
     def __init__(
         self,
@@ -95,6 +144,7 @@ class FilterTable(Vertical):
         columns: Sequence[tuple[str, str]],
         *,
         placeholder: str = "Type to filter…",
+        progress_label: str | None = None,
         window_rows: int = WINDOW_ROWS,
         id: str | None = None,
         classes: str | None = None,
@@ -104,9 +154,21 @@ class FilterTable(Vertical):
         self.columns = list(columns)
         self._column_index = {name: index for index, (name, _) in enumerate(self.columns)}
         self.placeholder = placeholder
+        # What the status line says while busy ("Reading IAM users… 1,200 / 5,001"); None: "loading…".
+        self.progress_label = progress_label
         self.window_rows = max(1, window_rows)
         self._keys: list[str] = []
         self._cells: dict[str, list[Any]] = {}
+        # Sort values of cells given as `Sortable`, by row key and column.
+        self._sort_values: dict[str, dict[str, Any]] = {}
+        self.sort_column: str | None = None
+        self.sort_reverse = False
+        self._resort_timer: Any = None
+        # The highlighted row when the window was rebuilt in a new order: the cursor follows it.
+        self._follow: str | None = None
+        self._status_shown = ""
+        self._status_shown_at = 0.0
+        self._status_timer: Any = None
         # Cells set before their row was added (a whole-account answer can beat the listing).
         self._early: dict[str, dict[str, Any]] = {}
         # Keys matching the filter, in list order; the DataTable holds a prefix of them.
@@ -196,6 +258,7 @@ class FilterTable(Vertical):
         self._stop_refill()
         self._keys.clear()
         self._cells.clear()
+        self._sort_values.clear()
         self._early.clear()
         self._matched.clear()
         self._listed.clear()
@@ -210,26 +273,38 @@ class FilterTable(Vertical):
         added = False
         for key, cells in rows:
             if key in self._cells:
-                for (column, _), value in zip(self.columns, cells):
-                    self.update_cell(key, column, value)
+                self.update_cells({key: dict(zip((column for column, _ in self.columns), cells))})
                 continue
             self._keys.append(key)
-            cells = list(cells)
+            cells = [self._unwrap(key, column, value) for (column, _), value in zip(self.columns, cells)]
             for column, value in self._early.pop(key, {}).items():
-                cells[self._column_index[column]] = value
+                cells[self._column_index[column]] = self._unwrap(key, column, value)
             self._cells[key] = cells
             if not self._scanning and self._matches(key):
                 self._matched.append(key)
                 added = True
-        if added and not self._refilling and self.is_mounted:
+        if added and self.sort_column is not None:
+            self._resort_soon()
+        elif added and not self._refilling and self.is_mounted:
             self._start_refill(rescan=False)
         self._update_status()
+
+    def _unwrap(self, key: str, column: str, value: Any) -> Any:
+        """The cell to show; a `Sortable`'s value is kept apart for sorting."""
+        if isinstance(value, Sortable):
+            self._sort_values.setdefault(key, {})[column] = value.value
+            return value.shown
+        values = self._sort_values.get(key)
+        if values is not None:
+            values.pop(column, None)
+        return value
 
     def remove_row(self, key: str) -> None:
         if key not in self._cells:
             return
         self._keys.remove(key)
         del self._cells[key]
+        self._sort_values.pop(key, None)
         if key in self._matched:
             self._matched.remove(key)
         if key in self._listed:
@@ -248,15 +323,20 @@ class FilterTable(Vertical):
         """
         table = self.table
         listed = self._listed
+        reordered = False
         for key, values in updates.items():
             cells = self._cells.get(key)
             if cells is None:
                 self._early.setdefault(key, {}).update(values)
                 continue
             for column, value in values.items():
+                value = self._unwrap(key, column, value)
                 cells[self._column_index[column]] = value
+                reordered = reordered or column == self.sort_column
                 if key in listed:
                     table.update_cell(key, column, value, update_width=self._widens(column, value))
+        if reordered:
+            self._resort_soon()
 
     def _widens(self, column: str, value: Any) -> bool:
         """Whether `value` is wider than its column so far.
@@ -271,7 +351,7 @@ class FilterTable(Vertical):
         if isinstance(value, Text):
             width = value.cell_len
         elif isinstance(value, str):
-            width = Text.from_markup(value).cell_len
+            width = Text.from_markup(value).cell_len if "[" in value else cell_len(value)
         else:
             width = cell_len(str(value))
         # content_width only catches up when the table next idles; until then, cells already
@@ -281,6 +361,95 @@ class FilterTable(Vertical):
             return False
         self._asked_width[column] = width
         return True
+
+    # -- sorting -------------------------------------------------------------------------------
+
+    def sort_by(self, column: str | None, reverse: bool = False) -> None:
+        """Order the list by `column` (None: as listed), at once."""
+        self.sort_column = column
+        self.sort_reverse = reverse
+        self._show_sort_in_headers()
+        self._cancel_resort()
+        self._resort()
+
+    def action_sort_next(self) -> None:
+        names = [name for name, _ in self.columns]
+        if self.sort_column is None:
+            self.sort_by(names[0])
+        else:
+            position = names.index(self.sort_column) + 1
+            self.sort_by(names[position] if position < len(names) else None)
+
+    def action_sort_invert(self) -> None:
+        self.sort_by(self.sort_column or self.columns[0][0], not self.sort_reverse)
+
+    @on(DataTable.HeaderSelected, ".filter-data")
+    def _header_selected(self, event: DataTable.HeaderSelected) -> None:
+        event.stop()
+        column = event.column_key.value
+        self.sort_by(column, reverse=not self.sort_reverse if column == self.sort_column else False)
+
+    def sort_key_of(self, key: str) -> Any:
+        column = self.sort_column
+        assert column is not None
+        explicit = self._sort_values.get(key)
+        if explicit is not None and column in explicit:
+            value = explicit[column]
+            # In the same form as `sort_value`'s, so given and read values compare.
+            return None if value is None else sort_value(value) if isinstance(value, str) else (0, float(value), "")
+        return sort_value(self._cells[key][self._column_index[column]])
+
+    def ordered(self, keys: Iterable[str]) -> list[str]:
+        """`keys` in the sort order; equal values, and rows without one (last), in list order."""
+        position = {key: index for index, key in enumerate(self._keys)}
+        keys = sorted(keys, key=position.__getitem__)
+        if self.sort_column is None:
+            return keys
+        valued, empty = [], []
+        for key in keys:
+            value = self.sort_key_of(key)
+            (empty if value is None else valued).append((value, key))
+        valued.sort(key=lambda pair: pair[0], reverse=self.sort_reverse)
+        return [key for _, key in valued] + [key for _, key in empty]
+
+    def _show_sort_in_headers(self) -> None:
+        if not self.is_mounted:
+            return
+        table = self.table
+        for name, label in self.columns:
+            column = table.columns.get(ColumnKey(name))
+            if column is None:
+                continue
+            column.label = Text(label + SORT_MARKS[self.sort_reverse] if name == self.sort_column else label)
+            column.content_width = max(column.content_width, column.label.cell_len)
+        table.refresh(layout=True)
+        self._update_status()
+
+    def _resort_soon(self) -> None:
+        if self._resort_timer is None and self.is_mounted:
+            self._resort_timer = self.set_timer(RESORT_EVERY_SECONDS, self._resort)
+
+    def _cancel_resort(self) -> None:
+        if self._resort_timer is not None:
+            self._resort_timer.stop()
+            self._resort_timer = None
+
+    def _resort(self) -> None:
+        """Put the matching rows in order; rebuild the table's window only if its rows changed."""
+        self._resort_timer = None
+        if self._scanning:
+            return  # the scan running puts them in order when it ends
+        self._matched = self.ordered(self._matched)
+        shown = list(self._listed)
+        if self._matched[: len(shown)] == shown:
+            if not self._refilling and self.is_mounted:
+                self._start_refill(rescan=False)
+            return
+        self._follow = self.highlighted_key()
+        self._stop_refill()
+        self.table.clear()
+        self._listed.clear()
+        self._start_refill(rescan=False)
 
     def set_filter(self, text: str) -> None:
         if self.filter_input.value != text:
@@ -367,6 +536,8 @@ class FilterTable(Vertical):
                         break  # no await between the last check and the flag: no row is missed
                     self._list_next_rows()
                     await asyncio.sleep(0)
+                if self.sort_column is not None:
+                    self._matched = self.ordered(self._matched)
                 self._scanning = False
             while self._list_next_rows():
                 await asyncio.sleep(0)
@@ -387,6 +558,9 @@ class FilterTable(Vertical):
         for key in self._matched[start : min(want, start + ADD_CHUNK)]:
             table.add_row(*self._cells[key], key=key)
             self._listed[key] = None
+            if key == self._follow:
+                self._follow = None
+                table.move_cursor(row=len(self._listed) - 1)
         self._update_status()
         return True
 
@@ -394,14 +568,29 @@ class FilterTable(Vertical):
         if not self.is_mounted:
             return
         self.query_one(".filter-loading", LoadingIndicator).display = busy
+        if not busy and self._status_timer is not None:
+            self._status_timer.stop()
+            self._status_timer = None
         self._update_status()
 
     def watch_error(self, _: str) -> None:
         if self.is_mounted:
             self._update_status()
 
+    def watch_expected_total(self, _: int | None) -> None:
+        if self.is_mounted:
+            self._update_status()
+
     def _status_text(self) -> str:
-        text = shown_of(self.total, self.shown, self.noun, self.busy)
+        if self.busy and self.progress_label:
+            text = progress_text(self.progress_label, self.total, self.expected_total)
+            if self.shown != self.total:
+                text += f" · {self.shown:,} shown"
+        else:
+            text = shown_of(self.total, self.shown, self.noun, self.busy)
+        if self.sort_column is not None:
+            label = dict(self.columns)[self.sort_column]
+            text += f" · sorted by {label}{' (inverted)' if self.sort_reverse else ''}"
         if self.shown > self._limit:
             text += f" · first {self._limit:,} listed: move down for more, / to filter"
         if self.error:
@@ -409,7 +598,19 @@ class FilterTable(Vertical):
         return text
 
     def _update_status(self) -> None:
-        if self.is_mounted:
-            status = self.query_one(".filter-status", Static)
-            status.update(self._status_text())
-            status.set_class(bool(self.error), "-error")
+        if not self.is_mounted or self._status_timer is not None:
+            return
+        wait = self._status_shown_at + STATUS_EVERY_SECONDS - time.monotonic()
+        if self.busy and wait > 0:
+            self._status_timer = self.set_timer(wait, self._show_status)
+        else:
+            self._show_status()
+
+    def _show_status(self) -> None:
+        self._status_timer = None
+        text = self._status_text()
+        status = self.query_one(".filter-status", Static)
+        status.set_class(bool(self.error), "-error")
+        if text != self._status_shown:
+            self._status_shown, self._status_shown_at = text, time.monotonic()
+            status.update(text)

@@ -15,17 +15,25 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Label, Static
+from textual.widgets import Button, Footer, Label, Static
 
 from s3cred_tui.core.credentials import to_env
 from s3cred_tui.ui.base import AppContext
-from s3cred_tui.ui.clipboard import copy_and_notify
 from s3cred_tui.ui.screens.confirm import (
     HoldsSecret,
     LeaveSecretModal,
     leave_secret_question,
 )
-from s3cred_tui.ui.widgets.copy_menu import CopyFormat, CopyMenuModal, copy_formats
+from s3cred_tui.ui.widgets.copy_menu import (
+    CopyFormat,
+    CopyMenuModal,
+    copy_credentials,
+    copy_formats,
+)
+
+# The dialog's own buttons, copied as the menu's formats are (a file offered where the clipboard will not work).
+_COPY_SECRET = CopyFormat("s", "the secret access key", lambda creds: creds.secret_access_key, holds_secret=True)
+_COPY_ENV = CopyFormat("e", "the key as environment variables", to_env, holds_secret=True, extension="env")
 
 
 class NewKeyModal(HoldsSecret, AppContext, ModalScreen[None]):
@@ -55,6 +63,7 @@ class NewKeyModal(HoldsSecret, AppContext, ModalScreen[None]):
                 yield Button("Copy secret", id="copy-secret")
                 yield Button("Copy as env", id="copy-env")
                 yield Button("I have saved it", id="done", variant="primary", tooltip="Close; the secret cannot be shown again")
+        yield Footer()  # this dialog's keys (v, y, Esc), over the user screen's, which do not reach here
 
     def _key_text(self) -> Text:
         secret = self._credentials.secret_access_key if self.revealed else self._credentials.masked_secret
@@ -79,16 +88,14 @@ class NewKeyModal(HoldsSecret, AppContext, ModalScreen[None]):
                 self.saved_and_closed()
 
         self.app.push_screen(
-            LeaveSecretModal(leave_secret_question(self.secret_copies, "Close"), confirm_label="Yes, close"), leave
+            LeaveSecretModal(
+                leave_secret_question(self.secret_copies, "Close", self.secret_files), confirm_label="Yes, close"
+            ), leave
         )
 
     def saved_and_closed(self) -> None:
         self.secret_left()
         self.dismiss(None)
-
-    def _copy(self, text: str, what: str) -> None:
-        copy_and_notify(self.app, text, what)
-        self.secret_copied(what)
 
     def action_copy_menu(self) -> None:
         profile = self.s3cred_app.settings.ini_profile or self.user_name
@@ -97,17 +104,15 @@ class NewKeyModal(HoldsSecret, AppContext, ModalScreen[None]):
     def _copy_chosen(self, choice: CopyFormat | None) -> None:
         if choice is None:
             return
-        copy_and_notify(self.app, choice.render(self._credentials), choice.what)
-        if choice.holds_secret:
-            self.secret_copied(choice.what)
+        copy_credentials(self.app, self._credentials, choice, on_copied=self.secret_copied, on_saved=self.secret_saved)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
         if event.button.id == "toggle-secret":
             self.action_toggle_secret()
         elif event.button.id == "copy-secret":
-            self._copy(self._credentials.secret_access_key, "the secret access key")
+            self._copy_chosen(_COPY_SECRET)
         elif event.button.id == "copy-env":
-            self._copy(to_env(self._credentials), "the key as environment variables")
+            self._copy_chosen(_COPY_ENV)
         elif event.button.id == "done":
             self.saved_and_closed()
