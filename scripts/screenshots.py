@@ -189,6 +189,24 @@ async def drive(app: S3CredApp, out: Path) -> None:
         await pilot.press("4")
         await wait_for_screen(pilot, "GroupsScreen")
 
+    async def grant_review(pilot: Pilot) -> None:
+        # Another account, through the bucket policy: the policy before and after, as a diff.
+        from s3cred_tui.core.bucket_grant import BucketGrantRequest
+
+        await back_to_account(pilot)
+        app.open_grant_review(BucketGrantRequest(buckets=(BUCKET,), principal="111122223333", prefixes=(PREFIX,)))
+        await wait_for_screen(pilot, "GrantReviewScreen")
+        for _ in range(600):
+            if app.screen.plan is not None:
+                break
+            await pilot.pause(0.05)
+        await settle(pilot)
+
+    async def grant_result(pilot: Pilot) -> None:
+        await pilot.press("ctrl+a")
+        await wait_for_screen(pilot, "GrantResultScreen", attempts=600)
+        await settle(pilot)
+
     steps = [
         ("account-buckets", account_buckets),
         ("account-users", account_users),
@@ -207,6 +225,8 @@ async def drive(app: S3CredApp, out: Path) -> None:
         ("rotate", rotate_screen),
         ("roles", roles_screen),
         ("groups", groups_screen),
+        ("grant-review", grant_review),
+        ("grant-result", grant_result),
     ]
     async with app.run_test(size=SIZE) as pilot:
         for name, step in steps:
