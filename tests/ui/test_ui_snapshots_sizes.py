@@ -11,14 +11,17 @@ from textual.containers import ScrollableContainer
 from moto import mock_aws
 from moto.moto_api._internal import mock_random
 
+from s3cred_tui.core.bucket_grant import BucketGrantRequest
 from s3cred_tui.core.credentials import Credentials
 from s3cred_tui.core.plan import build_plan
 from s3cred_tui.core.request import CredentialRequest
+from s3cred_tui.core.third_party_role import ThirdPartyRoleRequest, build_third_party_role_plan
 from s3cred_tui.ui.screens.create import CreateScreen
 from s3cred_tui.ui.screens.error import ErrorModal
+from s3cred_tui.ui.screens.grant_result import GrantResultScreen
 from s3cred_tui.ui.screens.result import ResultScreen
 from s3cred_tui.ui.widgets.new_key import NewKeyModal
-from tests.ui.helpers import make_app, settle
+from tests.ui.helpers import make_app, settle, wait_until
 from tests.ui.test_ui_snapshots_browse import NOW, seed_and_pin
 
 SIZES = {"80x24": (80, 24), "160x45": (160, 45)}
@@ -142,6 +145,25 @@ async def probe(pilot):
     await settle(pilot)
 
 
+async def grant_review(pilot):
+    # Another account through the bucket policy: the policy before and after, as a diff.
+    await settle(pilot)
+    pilot.app.open_grant_review(BucketGrantRequest(buckets=("reports",), principal="111122223333", prefixes=("2024/",)))
+    await wait_until(pilot, lambda: getattr(pilot.app.screen, "plan", None) is not None, "the grant's plan")
+    await settle(pilot)
+
+
+async def grant_result(pilot):
+    # A third-party role: its ARN and external id (given, so the snapshot is stable).
+    await settle(pilot)
+    request = ThirdPartyRoleRequest(
+        buckets=("reports",), principal="111122223333", prefixes=("2024/",), role_name="backup-service", external_id="acme-backup-7f3e"
+    )
+    plan = build_third_party_role_plan(pilot.app.aws, request, identity=pilot.app.identity)
+    pilot.app.push_screen(GrantResultScreen(plan))
+    await settle(pilot)
+
+
 SCREENS = {
     "account_buckets": account_buckets,
     "account_users": account_users,
@@ -159,6 +181,8 @@ SCREENS = {
     "copy_menu": copy_menu,
     "new_key": new_key,
     "probe": probe,
+    "grant_review": grant_review,
+    "grant_result": grant_result,
 }
 
 
