@@ -13,6 +13,7 @@ from moto.core import DEFAULT_ACCOUNT_ID
 from moto.iam.models import iam_backends
 from moto.moto_api._internal import mock_random
 from moto.s3.models import s3_backends
+from textual.widgets import DataTable
 
 from s3cred_tui.core import policies
 from s3cred_tui.core.made import HELPER_ROLE_NAME
@@ -85,6 +86,9 @@ async def steady(pilot, condition, what: str) -> None:
     """Until `condition` holds, every message is handled and the layout has caught up (a button
     relabelled or a list filled after its worker ends resizes on a later frame)."""
     await wait_until(pilot, condition, what)
+    # A DataTable measures its new rows' widths on its own idle, after the screen's messages:
+    # the snapshot waits for every table on screen to have done so.
+    await wait_until(pilot, lambda: not any(t._require_update_dimensions for t in pilot.app.screen.query(DataTable)), "the tables' column widths")
     await settle(pilot, rounds=6)
     # Rows highlighted or scrolled into view after the list fills settle on a later frame.
     await pilot.wait_for_scheduled_animations()
