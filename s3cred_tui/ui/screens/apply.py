@@ -255,7 +255,7 @@ class ApplyScreen(HoldsSecret, CreateFlowScreen):
             return self.running
         if action == "leave":
             return not self.running
-        return True
+        return super().check_action(action, parameters)
 
     def worker_state_changed(self, worker: Worker) -> None:
         """apply_plan itself raised (it normally reports failures in its result); the app shows the error."""

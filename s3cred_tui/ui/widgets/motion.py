@@ -40,6 +40,28 @@ class MotionDataTable(DataTable[Any]):
 
     BINDINGS = MOTION_BINDINGS
 
+    # Textual (8.2) caches each rendered cell without its column's width, and widens an auto-width
+    # column on a later idle: a cell drawn between `update_cell`/`add_row` and that idle kept its
+    # narrower rendering ("us-eas" for "us-east-1") until something else changed. When a column's
+    # width changes, the rendered cells are dropped and drawn again.
+    def _update_dimensions(self, new_rows: Any) -> None:
+        before = self._column_widths()
+        super()._update_dimensions(new_rows)
+        self._redraw_if_widths_changed(before)
+
+    def _update_column_widths(self, updated_cells: Any) -> None:
+        before = self._column_widths()
+        super()._update_column_widths(updated_cells)
+        self._redraw_if_widths_changed(before)
+
+    def _column_widths(self) -> list[int]:
+        return [column.content_width for column in self.columns.values()]
+
+    def _redraw_if_widths_changed(self, before: list[int]) -> None:
+        if self._column_widths() != before:
+            self._clear_caches()
+            self.refresh()
+
     def action_first(self) -> None:
         self.action_scroll_top()
 
