@@ -6,10 +6,11 @@ import argparse
 import sys
 from typing import IO, Any
 
+import s3cred_tui
 from s3cred_tui.core.errors import ValidationError
 from s3cred_tui.core.request import AccessLevel
 
-PROG = "s3cred-tui"
+PROG = s3cred_tui.PROG  # the command modules take it from here
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2

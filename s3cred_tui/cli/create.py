@@ -456,12 +456,14 @@ def _create_grant(ctx: AwsContext, args: argparse.Namespace) -> int:
             f"Created role {plan.role_arn}. Give the service the role ARN and external id above; its account must "
             "allow its principal to assume the role (OtherAccountPolicy)."
         )
+        progress(f"To take it back: {plan.revoke_command}")
         return EXIT_OK
     print(policy_json(plan.other_account_policy), file=stdout())
     progress(
         f"Granted {plan.principal_arn} through the bucket policy of {', '.join(args.buckets)}. "
         "The other account must attach the policy above to its principal (cross-account access needs both sides)."
     )
+    progress(f"To take it back: {plan.revoke_command}")
     return EXIT_OK
 
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 from typing import Any
 
 from s3cred_tui import __version__
+from s3cred_tui.lazy import attribute_getter
 from s3cred_tui.cli.common import PROBE_SECRET_ENV, PROBE_TOKEN_ENV, PROG, UsageError
 from s3cred_tui.core.credentials import FORMATS
 from s3cred_tui.core.request import CredentialKind
@@ -35,12 +35,8 @@ _COMMAND_MODULES = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    """`parser.cmd_policy` and the other command functions, imported on first use."""
-    module = _COMMAND_MODULES.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
+# `parser.cmd_policy` and the other command functions, imported on first use.
+__getattr__ = attribute_getter(_COMMAND_MODULES, __name__)
 
 
 class _Command:

@@ -33,12 +33,14 @@ import difflib
 import hashlib
 import json
 import re
+import shlex
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import botocore.exceptions
 
+from s3cred_tui import PROG
 from s3cred_tui.core import policies
 from s3cred_tui.core.describe import outcome_lines, policy_lines
 from s3cred_tui.core.errors import ValidationError, translate
@@ -198,6 +200,12 @@ class GrantPlan:
     @property
     def ok(self) -> bool:
         return not self.blockers
+
+    @property
+    def revoke_command(self) -> str:
+        """The command that takes this grant out again, ready to paste."""
+        buckets = " ".join(shlex.quote(bucket) for bucket in self.request.buckets)
+        return f"{PROG} revoke-grant {buckets} --account {shlex.quote(self.principal_arn)}"
 
     def add(
         self, kind: StepKind, title: str, params: dict[str, Any], *, document: dict[str, Any] | None, restore: dict[str, Any]

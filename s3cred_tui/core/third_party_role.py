@@ -21,9 +21,11 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+import shlex
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from s3cred_tui import PROG
 from s3cred_tui.core import policies
 from s3cred_tui.core.describe import outcome_lines, policy_lines
 from s3cred_tui.core.bucket_grant import account_of, principal_arn_for
@@ -106,6 +108,11 @@ class ThirdPartyRolePlan:
     @property
     def ok(self) -> bool:
         return not self.blockers
+
+    @property
+    def revoke_command(self) -> str:
+        """The command that removes the role again (it carries the made-by tag), ready to paste."""
+        return f"{PROG} cleanup {shlex.quote('role ' + self.role_name)}"
 
     @property
     def other_account_policy(self) -> dict[str, Any]:

@@ -16,7 +16,6 @@ back), the keymap (binding ids to keys, Textual's keymaps), the default profile 
 
 from __future__ import annotations
 
-import importlib
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
@@ -39,6 +38,7 @@ from s3cred_tui.core.journal import unfinished_runs
 from s3cred_tui.core.request import AccessLevel
 from s3cred_tui.core.session import AwsContext, SessionConfig
 from s3cred_tui.core.settings import Settings, config_path, load_settings, save_setting
+from s3cred_tui.lazy import attribute_getter
 from s3cred_tui.ui.base import ReportsWorkerFailures
 from s3cred_tui.ui.clipboard import copy_and_notify
 from s3cred_tui.ui.commands import S3CredCommands
@@ -72,7 +72,7 @@ if TYPE_CHECKING:
 
 # Screens (and modals) other than the account screen's, imported the first time one is needed:
 # a start imports only what the first screen needs (the other screens, the planner, the probe
-# and Markdown cost ~0.4 s of start-up). The same lookup as `cli.parser`'s commands.
+# and Markdown cost ~0.4 s of start-up). The same lookup as `cli.parser`'s commands (`s3cred_tui/lazy.py`).
 _LATER: dict[str, str] = {
     "ApplyScreen": "s3cred_tui.ui.screens.apply",
     "BucketScreen": "s3cred_tui.ui.screens.bucket",
@@ -98,12 +98,8 @@ _LATER: dict[str, str] = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    """`app.BucketScreen` and the other screens of `_LATER`, imported on first use."""
-    module = _LATER.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
+# `app.BucketScreen` and the other screens of `_LATER`, imported on first use.
+__getattr__ = attribute_getter(_LATER, __name__)
 
 
 def later(*names: str) -> Any:

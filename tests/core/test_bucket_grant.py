@@ -233,3 +233,27 @@ def test_a_kms_bucket_warns_that_the_key_policy_must_allow_the_other_account(ctx
     )
     plan = build_grant_plan(ctx, BucketGrantRequest((BUCKET,), OTHER, AccessLevel.READ_ONLY))
     assert any(key in warning and "key's policy" in warning for warning in plan.warnings)
+
+
+def test_the_revoke_command_is_ready_to_paste():
+    from s3cred_tui.core.bucket_grant import BucketGrantRequest, GrantPlan
+    from s3cred_tui.core.third_party_role import ThirdPartyRolePlan, ThirdPartyRoleRequest
+
+    grant = GrantPlan(
+        request=BucketGrantRequest(buckets=("a-bucket", "b-bucket"), principal="111122223333"),
+        principal_arn="arn:aws:iam::111122223333:root",
+        identity=None,
+        other_account_policy={},
+    )
+    assert grant.revoke_command == "s3cred-tui revoke-grant a-bucket b-bucket --account arn:aws:iam::111122223333:root"
+    role = ThirdPartyRolePlan(
+        request=ThirdPartyRoleRequest(buckets=("a-bucket",), principal="111122223333"),
+        principal_arn="arn:aws:iam::111122223333:root",
+        role_name="backup-service",
+        role_arn="arn:aws:iam::123456789012:role/backup-service",
+        external_id="x",
+        identity=None,
+        permissions={},
+    )
+    # One argument, quoted: `cleanup` takes "KIND NAME" as one word.
+    assert role.revoke_command == "s3cred-tui cleanup 'role backup-service'"

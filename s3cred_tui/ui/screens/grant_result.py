@@ -6,14 +6,13 @@ external id to paste into the service's settings, and the policy its account att
 principal may assume the role. Copies go through the app (`copy_plain`, `ui/clipboard.py`):
 nothing here is a secret (an external id is shown to the service by design).
 
-Taking it back: the app has no revoke screen, so the result names the command
+Taking it back: the app has no revoke screen, so the result names the plan's `revoke_command`
 (`s3cred-tui revoke-grant BUCKET… --account …`, or `cleanup 'role NAME'` for the role, which
 the Made screen also offers).
 """
 
 from __future__ import annotations
 
-import shlex
 from pathlib import Path
 
 from rich.text import Text
@@ -28,19 +27,10 @@ from s3cred_tui.core.third_party_role import ThirdPartyRolePlan
 from s3cred_tui.ui.screens.create_flow import CreateFlowScreen
 from s3cred_tui.ui.widgets.motion import MotionScroll
 
-PROG = "s3cred-tui"
 BOTH_SIDES = (
     "Cross-account access needs both sides. This account now allows it; the other account must "
     "also attach the policy below to its principal, or every request is still refused."
 )
-
-
-def revoke_command(plan: GrantPlan | ThirdPartyRolePlan) -> str:
-    """The command that takes this grant back, ready to paste."""
-    if isinstance(plan, ThirdPartyRolePlan):
-        return f"{PROG} cleanup {shlex.quote('role ' + plan.role_name)}"
-    buckets = " ".join(shlex.quote(bucket) for bucket in plan.request.buckets)
-    return f"{PROG} revoke-grant {buckets} --account {shlex.quote(plan.principal_arn)}"
 
 
 def result_text(plan: GrantPlan | ThirdPartyRolePlan) -> Text:
@@ -61,7 +51,7 @@ def result_text(plan: GrantPlan | ThirdPartyRolePlan) -> Text:
     text.append(f"\n{where}:\n", style="bold")
     text.append(policy_json(plan.other_account_policy) + "\n")
     text.append("\nTo take it back later:\n", style="bold")
-    text.append(f"  {revoke_command(plan)}\n")
+    text.append(f"  {plan.revoke_command}\n")
     if isinstance(plan, ThirdPartyRolePlan):
         text.append("  (or the Made by s3cred-tui screen, m on the account screen)\n", style="dim")
     return text.rstrip() or text
@@ -134,7 +124,7 @@ class GrantResultScreen(CreateFlowScreen):
         self.s3cred_app.copy_plain(policy_json(self.plan.other_account_policy), "the other account's policy")
 
     def action_copy_revoke(self) -> None:
-        self.s3cred_app.copy_plain(revoke_command(self.plan), "the revoke command")
+        self.s3cred_app.copy_plain(self.plan.revoke_command, "the revoke command")
 
     def action_done(self) -> None:
         self.s3cred_app.close_create_flow()
