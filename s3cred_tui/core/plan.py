@@ -17,7 +17,7 @@ Public API:
 - `policy_review_for(draft) -> PolicyReview | None`, `acknowledgement_required(request, review) -> bool`
   (pure: the command line refuses a broad custom policy before any AWS call)
 - `user_policy_name(access) -> str`, `DEFAULT_ROLE_NAME`, `WAIT_FOR_KEY_ACTION`,
-  `MAX_ACCESS_KEYS_PER_USER`, `ROLE_CHAINING_LIMIT_SECONDS`, `FEDERATION_ROOT_LIMIT_SECONDS`
+  `MAX_ACCESS_KEYS_PER_USER` (the duration limits: `validation.duration_range`)
 
 Decisions:
 - Role chaining (the caller is itself an assumed role) caps sessions at one hour; a longer
@@ -81,14 +81,7 @@ from s3cred_tui.core.encryption import read_bucket_encryption
 from s3cred_tui.core.request import AccessLevel, CredentialKind, CredentialRequest, KmsKeyGrant
 from s3cred_tui.core.tags import CREATED_BY_TAG, is_ours
 from s3cred_tui.core.trust import assess_trust
-from s3cred_tui.core.validation import (  # the duration limits live there; re-exported for callers of plan
-    FEDERATION_MAX_SECONDS,  # noqa: F401
-    FEDERATION_MIN_SECONDS,  # noqa: F401
-    FEDERATION_ROOT_LIMIT_SECONDS,  # noqa: F401
-    ROLE_CHAINING_LIMIT_SECONDS,  # noqa: F401
-    duration_range,
-    role_session_name,
-)
+from s3cred_tui.core.validation import duration_range, role_session_name  # the duration limits live there
 
 if TYPE_CHECKING:
     from s3cred_tui.core.session import AwsContext
