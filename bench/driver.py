@@ -144,7 +144,7 @@ class FilledScan:
 
 async def measure(args: argparse.Namespace) -> dict[str, Any]:
     from s3cred_tui.core.session import SessionConfig
-    from s3cred_tui.ui.app import S3CredApp
+    from s3cred_tui.ui.launch import prepared_app
 
     loop = asyncio.get_running_loop()
     meter = StallMeter(loop)
@@ -155,7 +155,8 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
         access_key_id=os.environ["AWS_ACCESS_KEY_ID"],
         secret_access_key=os.environ["AWS_SECRET_ACCESS_KEY"],
     )
-    app = S3CredApp(config, read_only=True)
+    # As `s3cred-tui` starts it (`launch.run_app`): the first pages are asked for before the app's imports.
+    app = prepared_app(config, read_only=True)
     marks: dict[str, float | None] = {
         "imports_done": since_start(),
         "first_buckets": None,

@@ -214,8 +214,8 @@ def app_round_trips(buckets: int, users: int) -> dict[str, int]:
         "lists_complete_s": lists,
         # The first users' page, its policy counts (first GAAD page) and the report, side by side.
         "first_screen_filled_s": REPORT_ROUND_TRIPS,
-        # Policy counts: GetAccountAuthorizationDetails pages of 1,000 users, one after another.
-        "details_complete_s": max(lists, user_pages(users), REPORT_ROUND_TRIPS),
+        # Policy counts: GetAccountAuthorizationDetails pages of users, one after another (as the listing's).
+        "details_complete_s": max(lists, app_user_pages(users), REPORT_ROUND_TRIPS),
     }
 
 
@@ -241,6 +241,23 @@ def measure_app(server: Server, env: dict[str, str], work: Path, repeat: int, ti
         result["api_calls_by_operation"] = run.calls
         runs.append(result)
     return _app_summary(runs)
+
+
+def measure_bare_client(env: dict[str, str], work: Path, repeat: int, label: str) -> dict[str, Any]:
+    """The app's account-screen calls made by bare botocore (`bench.bare_client`): what the server
+    makes any client wait at this latency, beside the round-trip floor that counts none of it."""
+    runs = []
+    for index in range(repeat):
+        out = work / f"bare-{label}-{index}.json"
+        run = run_process([sys.executable, "-m", "bench.bare_client", "--out", str(out)], env, work, timeout=600)
+        if not out.exists():
+            raise _fail("the bare client", run)
+        runs.append(json.loads(out.read_text()))
+    keys = ("first_page_s", "lists_complete_s", "first_screen_filled_s", "details_complete_s")
+    summary: dict[str, Any] = {key: _median([r[key] for r in runs]) for key in keys}
+    summary["api_calls_by_operation"] = run.calls
+    summary["all_runs"] = runs
+    return summary
 
 
 def _app_summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
@@ -575,6 +592,27 @@ def to_markdown(report: dict[str, Any]) -> str:
             f"cells pending at the end {app['pending_cells']}."
         )
 
+    if all("bare_client" in by_latency[ms]["app"] for ms in measured):
+        lines += [
+            "",
+            "### The server's share: the same calls by a bare client",
+            "",
+            "`bench/bare_client.py` makes the account screen's calls (same page sizes, every chain started at once, "
+            "as the app starts them) with bare botocore and no app: what this server makes any client wait. "
+            "The round-trip floors above count no time for the server to answer.",
+            "",
+            f"| milestone | {' | '.join(f'{ms} ms: app / bare client' for ms in measured)} |",
+            f"|{rule}|",
+        ]
+        for key, label in (
+            ("first_page_s", "first page (both lists)"),
+            ("lists_complete_s", "both lists complete"),
+            ("first_screen_filled_s", "first screenful filled"),
+            ("details_complete_s", "every cell"),
+        ):
+            cells = [f"{_s(by_latency[ms]['app'][key])} / {_s(by_latency[ms]['app']['bare_client'][key])}" for ms in measured]
+            lines.append(f"| {label} | {' | '.join(cells)} |")
+
     lines += [
         "",
         "## 2. The app's event loop (lateness of a 10 ms timer, start until every cell)",
@@ -727,6 +765,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             app = measure_app(server, env, work, repeat, args.app_timeout, f"{ms}ms")
             start_up = app["app_running_s"] or 0.0
             app["floors"] = {key: _floor(start_up, trips, ms) for key, trips in rounds.items()}
+            _say(f"{ms} ms: the same calls by a bare client...")
+            app["bare_client"] = measure_bare_client(env, work, repeat, f"{ms}ms")
             entry: dict[str, Any] = {"app": app}
             _say(f"{ms} ms: listings...")
             entry["listings"] = measure_listings(server, env, proxies[ms], work, listing_repeat, ms, python_start)

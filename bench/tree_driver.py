@@ -50,7 +50,7 @@ async def _wait(condition, what: str, timeout: float) -> None:
 
 async def measure(args: argparse.Namespace) -> dict[str, Any]:
     from s3cred_tui.core.session import SessionConfig
-    from s3cred_tui.ui.app import S3CredApp
+    from s3cred_tui.ui.launch import prepared_app
     from s3cred_tui.ui.screens.bucket import BucketScreen, PrefixData
 
     config = SessionConfig(
@@ -59,7 +59,7 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
         access_key_id=os.environ["AWS_ACCESS_KEY_ID"],
         secret_access_key=os.environ["AWS_SECRET_ACCESS_KEY"],
     )
-    app = S3CredApp(config, read_only=True)
+    app = prepared_app(config, read_only=True)  # as `s3cred-tui` starts it
     result: dict[str, Any] = {"loaded_target": args.loaded_nodes, "browsed_target": args.browsed_nodes}
     async with app.run_test(headless=True, size=(160, 48)):
         await _wait(lambda: app.account_screen() is not None, "the account screen", args.timeout)

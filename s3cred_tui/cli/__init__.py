@@ -163,7 +163,7 @@ def _run(args: argparse.Namespace) -> int:
             config = replace(demo.config, region=args.region or demo.config.region)
             demo_note = demo.note
         if not args.command:
-            from s3cred_tui.ui.app import run_app
+            from s3cred_tui.ui.launch import run_app
 
             run_app(config, read_only=args.app_read_only, demo_note=demo_note)
             return EXIT_OK

@@ -11,13 +11,12 @@ would drop it (q, ctrl+q, ctrl+c, the palette's Quit, Refresh and profile switch
 
 The person's settings (`core.settings`) give the theme (a theme picked in the palette is saved
 back), the keymap (binding ids to keys, Textual's keymaps), the default profile and region
-(`run_app`), the boundary default of the create form and the INI profile name.
+(`launch.run_app`), the boundary default of the create form and the INI profile name.
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -37,7 +36,7 @@ from s3cred_tui.core.inventory import Identity, whoami
 from s3cred_tui.core.journal import unfinished_runs
 from s3cred_tui.core.request import AccessLevel
 from s3cred_tui.core.session import AwsContext, SessionConfig
-from s3cred_tui.core.settings import Settings, config_path, load_settings, save_setting
+from s3cred_tui.core.settings import Settings, config_path, save_setting
 from s3cred_tui.lazy import attribute_getter
 from s3cred_tui.ui.base import ReportsWorkerFailures
 from s3cred_tui.ui.clipboard import copy_and_notify
@@ -45,6 +44,7 @@ from s3cred_tui.ui.commands import S3CredCommands
 from s3cred_tui.ui.formatting import utc_now
 from s3cred_tui.ui.guards import require_writable
 from s3cred_tui.ui.keys import binding_ids, key_rows, markdown_table
+from s3cred_tui.ui.launch import Start, open_context
 from s3cred_tui.ui.loading import HeadStart
 from s3cred_tui.ui.screens.account import AccountScreen
 from s3cred_tui.ui.screens.confirm import (
@@ -189,7 +189,10 @@ class S3CredApp(App[None]):
         settings: Settings | None = None,
         settings_path: Path | None = None,
         settings_error: errors.S3CredError | None = None,
+        start: Start | None = None,
     ) -> None:
+        """`start` (`launch.prepare`): the context and the first pages, made before this module was
+        imported; without it (tests, embedding) the app opens the context and asks as it loads."""
         super().__init__()
         self.config = config
         self.read_only = read_only
@@ -197,28 +200,21 @@ class S3CredApp(App[None]):
         self.settings = settings or Settings()
         # Where a theme picked in the palette is saved; None (tests, embedding) saves nothing.
         self.settings_path = settings_path
-        self.startup_error: errors.S3CredError | None = None
+        self.aws, self.startup_error = (start.aws, start.startup_error) if start else open_context(config)
+        self._account_head_start: HeadStart | None = start.head_start if start else None
         self._settings_error = settings_error
-        self.aws = self._context_for(config)
         self._errors_on_screen: set[str] = set()
         # Ages ("3 days") are measured against this; tests pin it for stable snapshots.
         self.clock: Callable[[], datetime] = utc_now
 
-    def _context_for(self, config: SessionConfig) -> AwsContext:
-        try:
-            return AwsContext(config)
-        except errors.S3CredError as exc:
-            # A missing profile must not stop the app: say so, and fall back to the default chain.
-            self.startup_error = exc
-            return AwsContext(replace(config, profile=None))
-
     def on_load(self) -> None:
         # Before the terminal, the CSS and the first screen: the lists' first round trips overlap them.
-        self._account_head_start: HeadStart | None = HeadStart(self.aws)
+        if self._account_head_start is None:
+            self._account_head_start = HeadStart(self.aws)
 
     def take_account_head_start(self) -> HeadStart | None:
         """The listings started with the app, for the account screen's first load (None after)."""
-        head_start, self._account_head_start = getattr(self, "_account_head_start", None), None
+        head_start, self._account_head_start = self._account_head_start, None
         return head_start
 
     def on_mount(self) -> None:
@@ -623,31 +619,3 @@ def key_places() -> list[tuple[str, type]]:
         ("Roles", RolesScreen),
         ("Groups", GroupsScreen),
     ]
-
-
-def with_defaults(config: SessionConfig, settings: Settings, environ: Mapping[str, str]) -> SessionConfig:
-    """The settings' default profile and region, where neither the command line nor the
-    environment chose one (and never for an endpoint or explicit keys such as the demo's)."""
-    if config.endpoint_url or config.access_key_id:
-        return config
-    environment_chose = environ.get("AWS_PROFILE") or environ.get("AWS_ACCESS_KEY_ID")
-    profile = config.profile or (None if environment_chose else settings.default_profile)
-    region_set = config.region or environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION")
-    region = config.region or (None if region_set else settings.default_region)
-    return replace(config, profile=profile, region=region)
-
-
-def run_app(config: SessionConfig, *, read_only: bool = False, demo_note: str | None = None) -> None:
-    settings, problem = Settings(), None
-    try:
-        settings = load_settings()
-    except errors.S3CredError as exc:
-        problem = exc  # said on screen once the app runs; the defaults meanwhile
-    S3CredApp(
-        with_defaults(config, settings, os.environ),
-        read_only=read_only,
-        demo_note=demo_note,
-        settings=settings,
-        settings_path=config_path(),
-        settings_error=problem,
-    ).run()

@@ -10,7 +10,7 @@ Every column comes from a few calls for the whole account, all started at once:
   (`BucketRegion`, AWS's paged answer);
 - `list_users`: users in pages of 1,000 (6 round trips for 5,000 users, not 51);
 - `read_policy_counts`: every user's policy and group counts, a page of 1,000 users per
-  `get_account_authorization_details` call, alongside the user listing;
+  `get_account_authorization_details` call (100 first, as the listing), alongside the user listing;
 - `read_key_report`: every user's keys from the IAM credential report (1-3 calls).
 
 Per-row lookups are the fallback, and only for rows on screen (`rows_to_look_up`, asked by
@@ -109,7 +109,10 @@ class InventorySource:
         return user_listing(self.aws)
 
     def policy_count_pages(self) -> Iterable[Mapping[str, PolicyCounts]]:
-        return inventory.iter_user_policy_counts(self.aws, page_size=inventory.IAM_MAX_PAGE)
+        # The first page as small as the users' first: the first screenful's counts come as soon as its rows.
+        return inventory.iter_user_policy_counts(
+            self.aws, page_size=inventory.IAM_MAX_PAGE, first_page_size=inventory.FIRST_USER_PAGE
+        )
 
     def key_report(self, is_cancelled: IsCancelled) -> CredentialReport:
         return inventory.credential_report(self.aws, is_cancelled=is_cancelled)
@@ -132,6 +135,25 @@ def user_listing(aws: AwsContext) -> Iterable[list[UserSummary]]:
     return inventory.iter_user_pages(aws, page_size=inventory.IAM_MAX_PAGE, first_page_size=inventory.FIRST_USER_PAGE)
 
 
+class StartedPages(Iterator[list[Row]]):
+    """The pages of a listing asked for before the load took it (`HeadStart`): when it was asked
+    and when its first page came (`time.monotonic`), so the load knows that round trip."""
+
+    def __init__(self, listing: _StartedListing) -> None:
+        self.asked_at = listing.asked_at
+        self._listing = listing
+        self._pages: Iterator[list[Row]] | None = None
+
+    @property
+    def first_arrived_at(self) -> float | None:
+        return self._listing.first_arrived_at
+
+    def __next__(self) -> list[Row]:
+        if self._pages is None:
+            self._pages = self._listing.pages()
+        return next(self._pages)
+
+
 class _StartedListing:
     """A listing whose first page is asked for now, on a thread of its own."""
 
@@ -140,6 +162,8 @@ class _StartedListing:
         self._pages: Iterator[list[Row]] | None = None
         self._first: list[Row] | None = None
         self._error: Exception | None = None
+        self.asked_at = time.monotonic()
+        self.first_arrived_at: float | None = None
         threading.Thread(target=self._start, args=(pages,), name=f"head start: {what}", daemon=True).start()
 
     def _start(self, pages: Callable[[], Iterable[list[Row]]]) -> None:
@@ -149,6 +173,7 @@ class _StartedListing:
         except Exception as exc:  # raised again on the thread that takes the pages
             self._error = exc
         finally:
+            self.first_arrived_at = time.monotonic()
             self._ready.set()
 
     def pages(self) -> Iterator[list[Row]]:
@@ -176,10 +201,10 @@ class HeadStart:
             "users": _StartedListing("users", lambda: user_listing(aws)),
         }
 
-    def take(self, what: str) -> Iterator[list] | None:
+    def take(self, what: str) -> StartedPages | None:
         with self._lock:
             started = self._listings.pop(what, None)
-        return started.pages() if started is not None else None
+        return StartedPages(started) if started is not None else None
 
 
 def batches(items: list[Row], size: int) -> Iterator[list[Row]]:
@@ -220,8 +245,12 @@ class AccountLoad:
         self._policy_read = _Source()
         self._key_read = _Source()
         # When the report counts as late, so rows on screen are looked up one by one meanwhile:
-        # one round trip (as long as the first page of users took) after that page arrived.
+        # one round trip (as long as the first page of users took) after that page arrived, and
+        # not before two round trips (Generate, Get) after the report was asked for: the first
+        # page can come before the report is asked for (a head start).
         self._key_report_late_at: float | None = None
+        self._round_trip: float | None = None
+        self._key_report_asked_at: float | None = None
         # Names already handed to a per-row lookup ("buckets" or "users").
         self._handed_out: dict[str, set[str]] = {"buckets": set(), "users": set()}
 
@@ -247,15 +276,19 @@ class AccountLoad:
             with self._lock:
                 self._users.update((u.name, u.created) for u in chunk)
 
-        asked = self._clock()
+        pages = self.source.user_pages()
+        # A head start was asked for before this load: its own times give the round trip.
+        started = pages if isinstance(pages, StartedPages) else None
+        asked = started.asked_at if started else self._clock()
 
         def note_first_page(page: list[UserSummary]) -> None:
-            arrived = self._clock()
+            arrived = (started.first_arrived_at if started else None) or self._clock()
             with self._lock:
                 if self._key_report_late_at is None:
-                    self._key_report_late_at = arrived + (arrived - asked)
+                    self._round_trip = arrived - asked
+                    self._key_report_late_at = arrived + self._round_trip
 
-        self._list(self.source.user_pages, note, on_rows, on_end, is_cancelled, on_first_page=note_first_page)
+        self._list(lambda: pages, note, on_rows, on_end, is_cancelled, on_first_page=note_first_page)
 
     def _list(
         self,
@@ -299,6 +332,8 @@ class AccountLoad:
     def read_key_report(self, on_keys: Callable[[dict[str, ReportUser]], None], is_cancelled: IsCancelled) -> None:
         """Every user's keys from the credential report. Refused or too slow is not an error
         here: rows on screen then have their keys listed one by one."""
+        with self._lock:
+            self._key_report_asked_at = self._clock()
         try:
             report = self.source.key_report(is_cancelled)
             if is_cancelled():
@@ -362,8 +397,12 @@ class AccountLoad:
     def _key_report_given_up(self) -> bool:
         if self._key_read.ended:
             return True
-        late_at = self._key_report_late_at
-        return late_at is not None and self._clock() >= late_at
+        late_at, round_trip, asked_at = self._key_report_late_at, self._round_trip, self._key_report_asked_at
+        if late_at is None:
+            return False
+        if asked_at is not None and round_trip is not None:
+            late_at = max(late_at, asked_at + 2 * round_trip)
+        return self._clock() >= late_at
 
     def look_up_buckets(self, names: list[str], on_regions: Callable[[Regions], None]) -> None:
         on_regions(self.source.bucket_regions(names))

@@ -49,6 +49,7 @@ def test_every_section_is_reported(report):
     for heading in (
         "## Targets",
         "## 1. The app, headless",
+        "### The server's share: the same calls by a bare client",
         "## 2. The app's event loop",
         "## 3. Listings",
         "## 4. `list-buckets --details`",
@@ -92,6 +93,16 @@ def test_the_app_filled_every_row_and_cell_from_whole_account_reads(report):
         assert stalls["samples"] > 0
         assert 0 <= stalls["median_ms"] <= stalls["p99_ms"] <= stalls["max_ms"]
         assert 20 < app["peak_rss_mb"] < 4096
+        # The bare client made the account screen's calls, page for page, and saw every user and bucket.
+        bare = app["bare_client"]
+        bare_calls = bare["api_calls_by_operation"]
+        for operation in ("iam:ListUsers", "iam:GetAccountAuthorizationDetails", "s3:ListBuckets"):
+            assert bare_calls[operation] == calls[operation], (ms, operation, bare_calls, calls)
+        marks = bare["all_runs"][-1]["marks"]
+        # (Earlier latencies' create runs add users and buckets: at least the seeded ones.)
+        assert marks["users_count"] == marks["policies_count"] >= data["seed"]["users"], (ms, marks)
+        assert marks["buckets_count"] >= data["seed"]["buckets"], (ms, marks)
+        assert 0 < bare["first_page_s"] <= bare["lists_complete_s"] <= bare["details_complete_s"], (ms, bare)
 
 
 def test_both_tools_listed_everything(report):

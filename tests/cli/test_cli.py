@@ -653,7 +653,7 @@ def fake_app(monkeypatch):
             call["identity"] = whoami(AwsContext(config)).name  # the demo is up while the app runs
         calls.append(call)
 
-    monkeypatch.setattr("s3cred_tui.ui.app.run_app", run_app)
+    monkeypatch.setattr("s3cred_tui.ui.launch.run_app", run_app)
     return calls
 
 

@@ -587,6 +587,17 @@ def test_policy_counts_come_a_page_of_users_per_request(aws_paging):
     assert pages[1]["user-1499"] == inventory.PolicyCounts(inline_policies=0, attached_policies=0, groups=1)
 
 
+def test_policy_counts_can_come_first_for_a_small_page_of_users(aws_paging):
+    ctx = aws_paging
+    for i in range(1200):
+        ctx.iam.create_user(UserName=f"user-{i:04d}")
+    seen = _calls(ctx.iam)
+    pages = list(inventory.iter_user_policy_counts(ctx, first_page_size=inventory.FIRST_USER_PAGE))
+    assert [len(p) for p in pages] == [100, 1000, 100]
+    assert [params["MaxItems"] for _, params in seen] == [100, 1000, 1000]
+    assert len({name for page in pages for name in page}) == 1200
+
+
 def test_bucket_regions_come_with_the_listing_in_one_request(aws_paging):
     ctx = aws_paging
     for i in range(150):

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Iterator, Mapping
 
 import pytest
@@ -28,6 +30,8 @@ from s3cred_tui.ui.loading import (
     LOOKUP_BATCH,
     ROWS_PER_MESSAGE,
     AccountLoad,
+    StartedPages,
+    _StartedListing,
 )
 
 
@@ -336,3 +340,62 @@ def test_the_loading_module_never_imports_textual():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == ""
+
+
+class HeadStartAccount(FakeAccount):
+    """Users listed by a head start: asked for, and the first page come, before the load took them."""
+
+    def __init__(self, asked_at: float, arrived_at: float, **kwargs) -> None:
+        super().__init__(**kwargs)
+        pages = list(self._user_pages)
+        listing = _StartedListing("users", lambda: iter(pages))
+        for _ in range(500):  # its thread has the first page
+            if listing.first_arrived_at is not None:
+                break
+            time.sleep(0.01)
+        listing.asked_at, listing.first_arrived_at = asked_at, arrived_at
+        self.started = StartedPages(listing)
+
+    def user_pages(self) -> StartedPages:
+        return self.started
+
+
+def test_a_report_asked_for_after_a_head_started_first_page_has_two_round_trips_before_it_is_late():
+    clock = Clock()
+    listed = names(100)
+    # The head start asked at 100.0 and had its first page at 100.2 (a 0.2 s round trip); the
+    # screen takes the listing and asks for the report half a second later.
+    account = HeadStartAccount(
+        asked_at=100.0, arrived_at=100.2, user_pages=[[user(n) for n in listed]],
+        policy_pages=[{n: PolicyCounts(0, 0, 0) for n in listed}], clock=clock,
+    )  # fmt: skip
+    clock.now = 100.7
+    load = AccountLoad(account, clock=clock)
+    _, user_rows, _ = run_listings(load)
+    assert [len(rows) for rows in user_rows] == [100]
+    load.read_policy_counts(lambda page: None, NEVER)
+    asked = []
+
+    answer = threading.Event()
+
+    def report_still_generating(is_cancelled):
+        asked.append(clock.now)
+        answer.wait(10)
+        raise S3CredError("still being generated")
+
+    account.key_report = report_still_generating
+    reading = threading.Thread(target=load.read_key_report, args=(lambda keys: None, NEVER))
+    reading.start()
+    try:
+        for _ in range(500):
+            if asked:
+                break
+            time.sleep(0.01)
+        assert asked == [100.7]
+        clock.now = 101.09
+        assert load.rows_to_look_up("users", listed[:40]) == [], "within two round trips of asking: the report may still come"
+        clock.now = 101.11
+        assert load.rows_to_look_up("users", listed[:40]) == listed[:40]
+    finally:
+        answer.set()
+        reading.join()

@@ -15,7 +15,8 @@ from s3cred_tui.core.request import CredentialRequest
 from s3cred_tui.core.session import SessionConfig
 from s3cred_tui.core.settings import Settings, load_settings
 from s3cred_tui.ui import clipboard
-from s3cred_tui.ui.app import DEFAULT_THEME, S3CredApp, with_defaults
+from s3cred_tui.ui.app import DEFAULT_THEME, S3CredApp
+from s3cred_tui.ui.launch import with_defaults
 from s3cred_tui.ui.screens.create import CreateScreen
 from s3cred_tui.ui.screens.error import ErrorModal
 from s3cred_tui.ui.screens.result import ResultScreen

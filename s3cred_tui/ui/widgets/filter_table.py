@@ -39,8 +39,13 @@ from s3cred_tui.ui.widgets.motion import MotionDataTable
 WINDOW_ROWS = 200
 # The window grows when the cursor is this close to its last row.
 WINDOW_MARGIN = 20
-# Rows added to the DataTable per event-loop turn (each costs a measurement on idle).
-ADD_CHUNK = 40
+# Cells of rows added to the DataTable per event-loop turn: the table measures each new cell on
+# its next idle (~50 µs each), so 40 rows of 10 columns at once held the loop for 20 ms.
+ADD_CELLS = 200
+# Cells drawn for the first time per frame, where new rows land on screen: Rich draws a cell in
+# ~0.4 ms, so a first screenful at once (40 rows of 10 columns) held the event loop for 50-150 ms.
+# The rows on screen fill in over a few frames instead.
+NEW_CELLS_PER_FRAME = 45
 # Keys tested against a new filter per event-loop turn.
 SCAN_CHUNK = 1000
 # While rows stream into a sorted list, they are put in order at most this often.
@@ -182,6 +187,7 @@ class FilterTable(Vertical):
         self._scanning = False
         self._refill_generation = 0
         self._asked_width: dict[str, int] = {}
+        self._table: DataTable[Any] | None = None
 
     def compose(self) -> ComposeResult:
         yield FilterInput(placeholder=self.placeholder, classes="filter-input")
@@ -198,7 +204,10 @@ class FilterTable(Vertical):
 
     @property
     def table(self) -> DataTable[Any]:
-        return self.query_one(DataTable)
+        # Found once: a query walks the children, and updates ask for the table once per cell.
+        if self._table is None:
+            self._table = self.query_one(DataTable)
+        return self._table
 
     @property
     def filter_input(self) -> FilterInput:
@@ -534,35 +543,54 @@ class FilterTable(Vertical):
                     index = end
                     if index >= len(self._keys):
                         break  # no await between the last check and the flag: no row is missed
-                    self._list_next_rows()
-                    await asyncio.sleep(0)
+                    await self._after_listing(self._list_next_rows())
                 if self.sort_column is not None:
                     self._matched = self.ordered(self._matched)
                 self._scanning = False
-            while self._list_next_rows():
-                await asyncio.sleep(0)
+            while listed := self._list_next_rows():
+                await self._after_listing(listed)
         finally:
-            if generation == self._refill_generation:
+            current = generation == self._refill_generation
+            if current:
                 self._refilling = False
                 self._scanning = False
-                self._update_status()
+        # Not when cancelled (the widget closing while rows wait to be drawn): no status line is left.
+        if current:
+            self._update_status()
 
-    def _list_next_rows(self) -> bool:
-        """Move up to ADD_CHUNK matching rows into the DataTable; False when the window is full."""
+    async def _after_listing(self, listed: str) -> None:
+        """Let the event loop run between chunks; after rows that land on screen, until they are drawn."""
+        if listed == "on screen":
+            await self.wait_for_refresh()
+        else:
+            await asyncio.sleep(0)
+
+    def _rows_on_screen_end(self) -> int:
+        """The DataTable's rows before this index are drawn now (none while it has no size)."""
+        table = self.table
+        return int(table.scroll_y) + table.size.height
+
+    def _list_next_rows(self) -> str:
+        """Move the next matching rows into the DataTable, `ADD_CELLS` worth (`NEW_CELLS_PER_FRAME`
+        where they land on screen). Says "on screen" or "off screen" for the rows moved, "" when
+        the window is full."""
         want = min(self._limit, len(self._matched))
         start = len(self._listed)
         if start >= want:
             self._update_status()
-            return False
+            return ""
         table = self.table
-        for key in self._matched[start : min(want, start + ADD_CHUNK)]:
+        on_screen = start < self._rows_on_screen_end()
+        cells = NEW_CELLS_PER_FRAME if on_screen else ADD_CELLS
+        stop = min(want, start + max(1, cells // max(1, len(self.columns))))
+        for key in self._matched[start:stop]:
             table.add_row(*self._cells[key], key=key)
             self._listed[key] = None
             if key == self._follow:
                 self._follow = None
                 table.move_cursor(row=len(self._listed) - 1)
         self._update_status()
-        return True
+        return "on screen" if on_screen else "off screen"
 
     def watch_busy(self, busy: bool) -> None:
         if not self.is_mounted:
