@@ -46,7 +46,6 @@ import os
 import sys
 from collections.abc import Sequence
 from contextlib import ExitStack
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from s3cred_tui.cli.common import (
@@ -160,6 +159,8 @@ def _run(args: argparse.Namespace) -> int:
                 raise S3CredError(
                     f"The demo account needs moto ({exc.name} is missing): pip install 's3cred-tui[demo]'"
                 ) from None
+            from dataclasses import replace  # here: `--help` imports no dataclasses
+
             config = replace(demo.config, region=args.region or demo.config.region)
             demo_note = demo.note
         if not args.command:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import s3cred_tui
 from s3cred_tui.core.errors import ValidationError
-from s3cred_tui.core.request import AccessLevel
+
+if TYPE_CHECKING:
+    from s3cred_tui.core.request import AccessLevel
 
 PROG = s3cred_tui.PROG  # the command modules take it from here
 EXIT_OK = 0
@@ -80,6 +82,8 @@ def read_json_file(path: str, what: str) -> Any:
 
 def access_level(args: argparse.Namespace) -> AccessLevel:
     """The access `--read-only` / `--write-only` ask for (read-write when neither is given)."""
+    from s3cred_tui.core.request import AccessLevel  # here: `--help` needs no request model (nor dataclasses)
+
     if args.read_only:
         return AccessLevel.READ_ONLY
     if args.write_only:

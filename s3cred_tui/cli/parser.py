@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from s3cred_tui import __version__
 from s3cred_tui.lazy import attribute_getter
 from s3cred_tui.cli.common import PROBE_SECRET_ENV, PROBE_TOKEN_ENV, PROG, UsageError
-from s3cred_tui.core.credentials import FORMATS
-from s3cred_tui.core.request import CredentialKind
 
 # The module of each command's function, imported only when that command runs: importing every
 # command's module (and what each imports) would cost `--help` and `policy` more than they do.
@@ -37,6 +37,32 @@ _COMMAND_MODULES = {
 
 # `parser.cmd_policy` and the other command functions, imported on first use.
 __getattr__ = attribute_getter(_COMMAND_MODULES, __name__)
+
+
+class _LaterChoices:
+    """An option's choices, read from the module that owns them only when argparse looks at them
+    (that command's help, or a value to check): the top-level help imports neither module (nor
+    `dataclasses`, which both import). Options using it name a `metavar`: without one, argparse
+    lists the choices as the option is added."""
+
+    def __init__(self, module: str, read: Callable[[Any], list[str]]) -> None:
+        self._module, self._read = module, read
+
+    def _choices(self) -> list[str]:
+        return self._read(importlib.import_module(self._module))
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._choices())
+
+    def __contains__(self, value: object) -> bool:
+        return value in self._choices()
+
+    def __len__(self) -> int:
+        return len(self._choices())
+
+
+CREDENTIAL_FORMATS = _LaterChoices("s3cred_tui.core.credentials", lambda module: list(module.FORMATS))
+CREDENTIAL_KINDS = _LaterChoices("s3cred_tui.core.request", lambda module: [kind.value for kind in module.CredentialKind])
 
 
 class _Command:
@@ -255,7 +281,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub.add_argument("user", metavar="USER")
     sub.add_argument("--key-id", metavar="ID", help="the key to replace (needed when the user has two)")
-    sub.add_argument("-f", "--format", choices=list(FORMATS), default="json", help="how to print the new key")
+    sub.add_argument(
+        "-f", "--format", choices=CREDENTIAL_FORMATS, metavar="FORMAT", default="json",
+        help="how to print the new key: %(choices)s (default: %(default)s)",
+    )  # fmt: skip
 
     sub = command(
         "cleanup",
@@ -290,7 +319,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub.add_argument(
         "--method",
-        choices=[k.value for k in CredentialKind],
+        choices=CREDENTIAL_KINDS,
+        metavar="METHOD",
         help="permanent (IAM user + key), assume-role or federation-token (default: assume-role with --duration)",
     )
     sub.add_argument("--username", help="IAM user name for permanent keys (default: s3.ACCESS.BUCKET)")
@@ -319,7 +349,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--dry-run", action="store_true", help="print the plan and change nothing")
     sub.add_argument("--json", action="store_true", help="with --dry-run: the plan as JSON")
     _aws_check_options(sub, paid=True)
-    sub.add_argument("-f", "--format", choices=list(FORMATS), default="json", help="how to print the credentials")
+    sub.add_argument(
+        "-f", "--format", choices=CREDENTIAL_FORMATS, metavar="FORMAT", default="json",
+        help="how to print the credentials: %(choices)s (default: %(default)s)",
+    )  # fmt: skip
     sub.add_argument("--silent", action="store_true", help="do not show the steps as they run (warnings and errors still)")
     sub.add_argument("--ini-profile", metavar="NAME", help="profile name for --format ini (default: default)")
     sub.add_argument(

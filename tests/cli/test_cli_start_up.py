@@ -73,6 +73,17 @@ def test_help_imports_no_command_module(tmp_path):
     assert not modules & set(COMMAND_MODULES)
 
 
+def test_help_imports_no_model_of_the_core(tmp_path):
+    """The top-level help needs no request or credentials model (nor `dataclasses`, ~12 ms); the
+    choices they own are read when a command's help or a value needs them."""
+    status, out, modules = _modules_loaded_after(["--help"], str(tmp_path))
+    assert status == 0
+    assert not modules & {"s3cred_tui.core.request", "s3cred_tui.core.credentials", "dataclasses"}
+    status, out, modules = _modules_loaded_after(["create", "--help"], str(tmp_path))
+    assert status == 0
+    assert "json, ini, env, credential-process" in " ".join(out.split())
+
+
 def test_policy_imports_only_its_own_command_module(tmp_path):
     status, out, modules = _modules_loaded_after(["policy", "start-up-data", "--read-only"], str(tmp_path))
     assert status == 0
