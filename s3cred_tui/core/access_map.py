@@ -68,6 +68,22 @@ class UserAccess:
         return tuple(c for c in CAPABILITIES if (d := self.decision(c)) is not None and d.allowed)
 
 
+class _SharedDecisions:
+    """One Decision object per distinct decision in a map.
+
+    Most users of a big account decide alike at one bucket and prefix ("No statement allows
+    s3:GetObject on ... (implicit deny)."): 5,000 users' 20,000 decisions held 10 distinct ones,
+    ~8 MB as separate objects for as long as the map is shown. Decisions are frozen and read-only.
+    """
+
+    def __init__(self) -> None:
+        self._decisions: dict[tuple, Decision] = {}
+
+    def __call__(self, decision: Decision) -> Decision:
+        key = (decision.allowed, decision.decision, decision.reason, tuple(decision.deciding))
+        return self._decisions.setdefault(key, decision)
+
+
 def _unreadable_policies(detail: UserDetail) -> list[str]:
     names = [f"managed {p.name}" for p in detail.attached_policies if p.document is None]
     for group in detail.groups:
@@ -88,6 +104,7 @@ def _principal_access(
     unreadable: list[str],
     bucket_policy: Mapping[str, Any] | None,
     via: str = "",
+    shared: _SharedDecisions | None = None,
 ) -> UserAccess:
     """One row: the principal's policies (capped by its boundary, with the bucket policy) evaluated."""
     boundary: tuple[str, dict] | None = None
@@ -111,12 +128,13 @@ def _principal_access(
     notes = (
         (f"Not evaluated (document could not be read): {', '.join(unreadable)}",) if unreadable else ()
     )
+    same = shared if shared is not None else (lambda decision: decision)
     return UserAccess(
         name,
-        decisions["list"],
-        decisions["read"],
-        decisions["write"],
-        decisions["delete"],
+        same(decisions["list"]),
+        same(decisions["read"]),
+        same(decisions["write"]),
+        same(decisions["delete"]),
         boundary_arn=boundary_arn,
         notes=notes,
         kind=kind,
@@ -126,12 +144,13 @@ def _principal_access(
 
 def _user_access(
     detail: UserDetail, bucket: str, prefix: str, boundary_documents: Mapping[str, Any],
-    bucket_policy: Mapping[str, Any] | None = None,
+    bucket_policy: Mapping[str, Any] | None = None, shared: _SharedDecisions | None = None,
 ) -> UserAccess:
     return _principal_access(
         detail.name, "user", list(detail.policy_documents()), bucket, prefix,
         boundary_arn=detail.boundary_arn, boundary_documents=boundary_documents,
         principal_arn=detail.summary.arn or None, unreadable=_unreadable_policies(detail), bucket_policy=bucket_policy,
+        shared=shared,
     )
 
 
@@ -148,9 +167,11 @@ def access_map(
     returns them; a boundary that is missing or failed to load makes that user an error entry
     (a cap we cannot read could hide or grant anything). A user whose policies the evaluator
     cannot read also gets an error entry rather than stopping the map. With `bucket_policy`, its
-    Denies and the grants it gives a user directly count.
+    Denies and the grants it gives a user directly count. Users who decide alike share one
+    Decision object per capability.
     """
-    return [_user_access(detail, bucket, prefix, boundary_documents, bucket_policy) for detail in details]
+    shared = _SharedDecisions()
+    return [_user_access(detail, bucket, prefix, boundary_documents, bucket_policy, shared) for detail in details]
 
 
 def role_access_map(
@@ -161,12 +182,13 @@ def role_access_map(
     bucket_policy: Mapping[str, Any] | None = None,
 ) -> list[UserAccess]:
     """What each role's sessions can do in `bucket` at `prefix` (before any session policy narrows them)."""
+    shared = _SharedDecisions()
     return [
         _principal_access(
             role.name, "role", list(role.policy_documents()), bucket, prefix,
             boundary_arn=role.boundary_arn, boundary_documents=boundary_documents, principal_arn=role.arn or None,
             unreadable=[f"managed {p.name}" for p in role.attached_policies if p.document is None],
-            bucket_policy=bucket_policy,
+            bucket_policy=bucket_policy, shared=shared,
         )
         for role in roles
     ]

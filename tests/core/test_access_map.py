@@ -166,6 +166,16 @@ def test_map_from_authorization_details_of_a_real_account():
     }
 
 
+def test_users_who_decide_alike_share_one_decision_each_and_read_as_if_mapped_alone():
+    scope = {"scope": policy_for([BUCKET], AccessLevel.READ_ONLY, "")}
+    users = [user("ann", inline=scope), user("bob", inline=scope), user("cat")]
+    ann, bob, cat = access_map(users, BUCKET, "", {})
+    assert ann.read is bob.read and ann.write is bob.write
+    assert cat.read is not ann.read and cat.write is ann.write, "a deny alike is shared too"
+    for shared, alone in zip((ann, bob, cat), (access_map([u], BUCKET, "", {})[0] for u in users)):
+        assert shared == alone
+
+
 def test_unknown_capability_is_refused():
     with pytest.raises(KeyError):
         access_map([user("x")], BUCKET, "", {})[0].decision("admin")

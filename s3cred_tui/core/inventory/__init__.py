@@ -19,14 +19,16 @@ One module per topic; import from this package, not from the modules:
   `FIRST_USER_PAGE` first), `iter_user_records(ctx, page_size=1000, first_page_size=None)`,
   `AttachedPolicy`, `GroupDetail`, `AccessKeyInfo`, `UserDetail`, `user_details(ctx, name)`,
   `user_details_of(ctx, names, max_workers=8) -> list[UserDetail]`
-- documents: `decode_policy_document(document) -> dict`, `managed_policy_document(ctx, arn) -> dict`
+- documents: `decode_policy_document(document) -> dict`, `managed_policy_document(ctx, arn) -> dict`,
+  `DocumentPool().share(document)` (one shared copy of identical documents within one read)
 - bucket_access: `users_referencing_bucket(details, bucket) -> list[str]`, `document_references_bucket(doc, bucket)`
 - counts: `UserCounts`, `user_counts(ctx, names, max_workers=16, policy_counts=None, key_counts=None)
-  -> dict[str, UserCounts | S3CredError]`, `PolicyCounts`, `iter_user_policy_counts(ctx, page_size=1000)
+  -> dict[str, UserCounts | S3CredError]`, `PolicyCounts`, `iter_user_policy_counts(ctx, page_size=1000, first_page_size=None)
   -> Iterator[dict[str, PolicyCounts]]`, `user_policy_counts(ctx, page_size=1000) -> dict[str, PolicyCounts]`
 - credential_report: `CredentialReport`, `ReportUser`, `ReportKey`, `credential_report(ctx, wait_seconds=30, ...)
   -> CredentialReport` (every user's key ages and last use in 1-3 calls), `parse_credential_report(content)`
-- authorization: `iter_authorization_details(ctx, page_size=1000) -> Iterator[list[UserDetail]]`
+- authorization: `iter_authorization_details(ctx, page_size=1000) -> Iterator[list[UserDetail]]` (identical
+  documents shared; each raw page let go before the next is read)
 - keys: `access_keys_of(ctx, user) -> tuple[AccessKeyInfo, ...]` (one user's keys with last use, oldest first)
 - roles: `RoleDetail`, `GroupInfo`, `iter_role_records(ctx, page_size=1000)`, `iter_role_details(ctx, page_size=1000)
   -> Iterator[list[RoleDetail]]`, `role_detail(ctx, name)`, `group_details(ctx) -> list[GroupInfo]`,
@@ -69,6 +71,7 @@ from s3cred_tui.core.inventory.credential_report import (
     parse_credential_report,
 )
 from s3cred_tui.core.inventory.documents import (
+    DocumentPool,
     decode_policy_document,
     managed_policy_document,
 )
@@ -119,6 +122,7 @@ __all__ = [
     "BucketDetails",
     "BucketSummary",
     "CredentialReport",
+    "DocumentPool",
     "GroupDetail",
     "GroupInfo",
     "Identity",

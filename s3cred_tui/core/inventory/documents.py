@@ -1,7 +1,8 @@
-"""IAM policy documents as the account holds them: decoding, and managed policies' default versions."""
+"""IAM policy documents as the account holds them: decoding, sharing identical ones, and managed policies' default versions."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import urllib.parse
 from typing import TYPE_CHECKING, Any
@@ -30,6 +31,49 @@ def decode_policy_document(document: Any) -> dict:
         except ValueError:
             return json.loads(urllib.parse.unquote(document))
     return {}
+
+
+class DocumentPool:
+    """One shared copy of each distinct policy document met in one read of the account.
+
+    Accounts repeat documents (one policy pasted into many users, the same group read for each
+    member), and a parsed document costs ~2 KB of dicts and lists for ~250 bytes of JSON: 5,000
+    users' inline policies held ~9 MB. Documents identical as written (same keys in the same
+    order, same values) share one object, and the strings inside them ("Effect", "Allow",
+    "s3:GetObject", ARNs) are shared across documents that differ. The shared documents are
+    read-only, like every document the inventory hands out.
+    """
+
+    def __init__(self) -> None:
+        self._documents: dict[bytes, Any] = {}
+        self._strings: dict[str, str] = {}
+
+    def share(self, document: Any) -> Any:
+        if isinstance(document, str):
+            return self._strings.setdefault(document, document)
+        try:
+            # Key order kept (no sort_keys): a shared copy reads exactly like the one it stands for.
+            text = json.dumps(document, separators=(",", ":"))
+        except (TypeError, ValueError):  # not plain JSON (a stub's object): kept as it is
+            return document
+        # A digest rather than the text as the key: the pool lives through a whole read, and 5,000
+        # distinct documents' texts would be ~1.5 MB more at the read's peak.
+        key = hashlib.blake2b(text.encode(), digest_size=16).digest()
+        shared = self._documents.get(key)
+        if shared is None:
+            shared = self._documents[key] = self._with_shared_strings(document)
+        elif shared != document:  # two documents with one 128-bit digest (practically never): not shared
+            return document
+        return shared
+
+    def _with_shared_strings(self, value: Any) -> Any:
+        if isinstance(value, str):
+            return self._strings.setdefault(value, value)
+        if isinstance(value, dict):
+            return {self._with_shared_strings(k): self._with_shared_strings(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self._with_shared_strings(v) for v in value]
+        return value
 
 
 def managed_policy_document(ctx: AwsContext, arn: str) -> dict:

@@ -56,9 +56,13 @@ def marker_pages(
             response = call(**request)
         except Exception as exc:
             raise translate(exc, operation) from None
-        items = response.get(key, []) or []
-        yield from chunks(items, page_size)
         next_marker = response.get("Marker") if response.get("IsTruncated") else None
+        items = response.get(key, []) or []
+        # Only the items are kept while the consumer takes them, and not even those once it asks for
+        # more: the next request's answer (up to 1,000 users) is then parsed without this one beside it.
+        del response
+        yield from chunks(items, page_size)
+        del items
         if not next_marker or next_marker == marker:
             return
         marker = next_marker

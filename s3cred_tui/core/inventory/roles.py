@@ -31,7 +31,7 @@ from s3cred_tui.core.inventory.authorization import (
     _default_version_document,
     _inline_from_list,
 )
-from s3cred_tui.core.inventory.documents import decode_policy_document
+from s3cred_tui.core.inventory.documents import DocumentPool, decode_policy_document
 from s3cred_tui.core.inventory.pages import all_items, marker_pages
 from s3cred_tui.core.inventory.users import (
     IAM_MAX_PAGE,
@@ -90,8 +90,11 @@ class GroupInfo:
                 yield f"group {self.name} managed {policy.name}", policy.document
 
 
-def _role_from(raw: dict[str, Any], inline: dict[str, dict], attached: list[AttachedPolicy]) -> RoleDetail:
+def _role_from(
+    raw: dict[str, Any], inline: dict[str, dict], attached: list[AttachedPolicy], pool: DocumentPool | None = None
+) -> RoleDetail:
     last = raw.get("RoleLastUsed") or {}
+    trust_policy = decode_policy_document(raw.get("AssumeRolePolicyDocument"))
     return RoleDetail(
         name=raw["RoleName"],
         arn=raw.get("Arn", ""),
@@ -100,7 +103,7 @@ def _role_from(raw: dict[str, Any], inline: dict[str, dict], attached: list[Atta
         created=raw.get("CreateDate"),
         description=raw.get("Description", "") or "",
         max_session_seconds=raw.get("MaxSessionDuration"),
-        trust_policy=decode_policy_document(raw.get("AssumeRolePolicyDocument")),
+        trust_policy=pool.share(trust_policy) if pool is not None else trust_policy,
         inline_policies=inline,
         attached_policies=attached,
         boundary_arn=(raw.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn"),
@@ -110,7 +113,9 @@ def _role_from(raw: dict[str, Any], inline: dict[str, dict], attached: list[Atta
     )
 
 
-def _local_policies(ctx: AwsContext) -> tuple[dict[str, dict | None], dict[str, dict]]:
+def _local_policies(
+    ctx: AwsContext, pool: DocumentPool | None = None
+) -> tuple[dict[str, dict | None], dict[str, dict]]:
     """Customer-managed policies of the account: their documents, and their records, by ARN."""
     documents: dict[str, dict | None] = {}
     records: dict[str, dict] = {}
@@ -118,7 +123,7 @@ def _local_policies(ctx: AwsContext) -> tuple[dict[str, dict | None], dict[str, 
         ctx.iam.get_account_authorization_details, "Policies", IAM_MAX_PAGE, _GAAD, Filter=["LocalManagedPolicy"]
     ):
         for policy in page:
-            documents[policy["Arn"]] = _default_version_document(policy)
+            documents[policy["Arn"]] = _default_version_document(policy, pool)
             records[policy["Arn"]] = policy
     return documents, records
 
@@ -129,18 +134,25 @@ def iter_role_records(ctx: AwsContext, page_size: int = IAM_MAX_PAGE) -> Iterato
 
 
 def iter_role_details(ctx: AwsContext, page_size: int = IAM_MAX_PAGE) -> Iterator[list[RoleDetail]]:
-    """Pages of roles with trust policy, inline and attached policies, tags and last use resolved."""
-    local, _records = _local_policies(ctx)
+    """Pages of roles with trust policy, inline and attached policies, tags and last use resolved.
+
+    Identical documents (trust policies above all) share one copy, as in `iter_authorization_details`.
+    """
+    pool = DocumentPool()
+    local, _records = _local_policies(ctx, pool)
     policies = ManagedPolicyCache(ctx, known=local)
     for page in marker_pages(ctx.iam.get_account_authorization_details, "RoleDetailList", page_size, _GAAD, Filter=["Role"]):
-        yield [
+        roles = [
             _role_from(
                 raw,
-                _inline_from_list(raw.get("RolePolicyList", [])),
+                _inline_from_list(raw.get("RolePolicyList", []), pool),
                 policies.attached(raw.get("AttachedManagedPolicies", []) or []),
+                pool,
             )
             for raw in page
         ]
+        del page  # the raw page goes before the next one is read
+        yield roles
 
 
 def role_detail(ctx: AwsContext, name: str) -> RoleDetail:
