@@ -18,8 +18,9 @@ the screen whenever what is visible or known changes; `look_up_buckets`/`look_up
 them): a bucket listed without a region; a user whose policies the one-pass read could not
 give (refused, or ended without that user) or whose keys the report could not give (refused,
 the user is newer than the report, or the report is still being generated one round trip
-after the first page of users arrived). Rows nobody scrolls to are never looked up one by
-one.
+after the first page of users arrived, or a report AWS already has has not come
+`REPORT_DOWNLOAD_SECONDS` after it was asked for). Rows nobody scrolls to are never looked up
+one by one.
 
 `HeadStart`: the app asks for the first page of both listings as it starts (`App.on_load`),
 on threads of its own, so those round trips overlap Textual's start-up; the screen's first
@@ -28,6 +29,7 @@ load continues those listings instead of starting its own.
 
 from __future__ import annotations
 
+import queue
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -57,6 +59,9 @@ CELLS_PER_MESSAGE = 1000
 LOOKUP_THREADS = 4
 # At most this many rows are handed to one per-row lookup.
 LOOKUP_BATCH = 50
+# How long a credential report AWS already has may take to arrive before the rows on screen
+# have their keys listed one by one (a call each): its download, a few MB for a large account.
+REPORT_DOWNLOAD_SECONDS = 2.0
 
 Row = TypeVar("Row")
 IsCancelled = Callable[[], bool]
@@ -75,8 +80,9 @@ class AccountSource(Protocol):
         """Every user's policy and group counts, page by page; raises `S3CredError` when refused."""
         ...
 
-    def key_report(self, is_cancelled: IsCancelled) -> CredentialReport:
-        """The credential report; raises `S3CredError` when refused or still being generated."""
+    def key_report(self, is_cancelled: IsCancelled, on_generating: Callable[[], None]) -> CredentialReport:
+        """The credential report; raises `S3CredError` when refused or still being generated.
+        Calls `on_generating()` when there is none yet, or it is being generated."""
         ...
 
     def bucket_regions(self, names: list[str]) -> Regions: ...
@@ -114,8 +120,8 @@ class InventorySource:
             self.aws, page_size=inventory.IAM_MAX_PAGE, first_page_size=inventory.FIRST_USER_PAGE
         )
 
-    def key_report(self, is_cancelled: IsCancelled) -> CredentialReport:
-        return inventory.credential_report(self.aws, is_cancelled=is_cancelled)
+    def key_report(self, is_cancelled: IsCancelled, on_generating: Callable[[], None]) -> CredentialReport:
+        return inventory.credential_report(self.aws, is_cancelled=is_cancelled, on_generating=on_generating)
 
     def bucket_regions(self, names: list[str]) -> Regions:
         return inventory.bucket_regions(self.aws, names, max_workers=LOOKUP_THREADS)
@@ -155,36 +161,36 @@ class StartedPages(Iterator[list[Row]]):
 
 
 class _StartedListing:
-    """A listing whose first page is asked for now, on a thread of its own."""
+    """A listing asked for now, on a thread of its own that reads every page as it comes: the
+    load that takes it later (once the first screen is up) finds the pages read meanwhile."""
+
+    _END = object()
 
     def __init__(self, what: str, pages: Callable[[], Iterable[list[Row]]]) -> None:
-        self._ready = threading.Event()
-        self._pages: Iterator[list[Row]] | None = None
-        self._first: list[Row] | None = None
-        self._error: Exception | None = None
+        self._pages: queue.SimpleQueue[object] = queue.SimpleQueue()
         self.asked_at = time.monotonic()
         self.first_arrived_at: float | None = None
-        threading.Thread(target=self._start, args=(pages,), name=f"head start: {what}", daemon=True).start()
+        threading.Thread(target=self._read, args=(pages,), name=f"head start: {what}", daemon=True).start()
 
-    def _start(self, pages: Callable[[], Iterable[list[Row]]]) -> None:
+    def _read(self, pages: Callable[[], Iterable[list[Row]]]) -> None:
         try:
-            self._pages = iter(pages())
-            self._first = next(self._pages, None)
+            for page in pages():
+                if self.first_arrived_at is None:
+                    self.first_arrived_at = time.monotonic()
+                self._pages.put(page)
         except Exception as exc:  # raised again on the thread that takes the pages
-            self._error = exc
+            self._pages.put(exc)
         finally:
-            self.first_arrived_at = time.monotonic()
-            self._ready.set()
+            if self.first_arrived_at is None:
+                self.first_arrived_at = time.monotonic()
+            self._pages.put(self._END)
 
     def pages(self) -> Iterator[list[Row]]:
-        """The first page once it has come (or its error), then the rest of the same listing."""
-        self._ready.wait()
-        if self._error is not None:
-            raise self._error
-        if self._first is None or self._pages is None:
-            return
-        yield self._first
-        yield from self._pages
+        """Each page as it has come (waiting for the next), then the listing's error if it failed."""
+        while (item := self._pages.get()) is not self._END:
+            if isinstance(item, Exception):
+                raise item
+            yield item  # type: ignore[misc]
 
 
 class HeadStart:
@@ -247,10 +253,14 @@ class AccountLoad:
         # When the report counts as late, so rows on screen are looked up one by one meanwhile:
         # one round trip (as long as the first page of users took) after that page arrived, and
         # not before two round trips (Generate, Get) after the report was asked for: the first
-        # page can come before the report is asked for (a head start).
+        # page can come before the report is asked for (a head start). A report AWS already has
+        # is one download away (a few MB for a large account): it counts as late only
+        # `REPORT_DOWNLOAD_SECONDS` after it was asked for; one being generated (AWS said so:
+        # `_key_report_generating`) can take minutes.
         self._key_report_late_at: float | None = None
         self._round_trip: float | None = None
         self._key_report_asked_at: float | None = None
+        self._key_report_generating = False
         # Names already handed to a per-row lookup ("buckets" or "users").
         self._handed_out: dict[str, set[str]] = {"buckets": set(), "users": set()}
 
@@ -334,8 +344,12 @@ class AccountLoad:
         here: rows on screen then have their keys listed one by one."""
         with self._lock:
             self._key_report_asked_at = self._clock()
+
+        def generating() -> None:
+            self._key_report_generating = True
+
         try:
-            report = self.source.key_report(is_cancelled)
+            report = self.source.key_report(is_cancelled, generating)
             if is_cancelled():
                 return
             with self._lock:
@@ -402,6 +416,8 @@ class AccountLoad:
             return False
         if asked_at is not None and round_trip is not None:
             late_at = max(late_at, asked_at + 2 * round_trip)
+            if not self._key_report_generating:
+                late_at = max(late_at, asked_at + REPORT_DOWNLOAD_SECONDS)
         return self._clock() >= late_at
 
     def look_up_buckets(self, names: list[str], on_regions: Callable[[Regions], None]) -> None:

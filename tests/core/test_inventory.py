@@ -715,6 +715,23 @@ def test_an_existing_report_is_read_in_one_call(ctx):
         stub.assert_no_pending_responses()
 
 
+def test_being_generated_is_said_once_and_an_existing_report_never_says_it(ctx):
+    clock = FakeClock()
+    said: list[str] = []
+    with Stubber(ctx.iam) as stub:
+        _report_error(stub, "ReportNotPresent")
+        stub.add_response("generate_credential_report", {"State": "STARTED", "Description": "started"})
+        _report_error(stub, "ReportInProgress", 404)
+        stub.add_response("get_credential_report", {"Content": REPORT.encode(), "ReportFormat": "text/csv"})
+        inventory.credential_report(ctx, sleep=clock.sleep, clock=clock, on_generating=lambda: said.append("generating"))
+        stub.assert_no_pending_responses()
+    assert said == ["generating"]
+    with Stubber(ctx.iam) as stub:
+        stub.add_response("get_credential_report", {"Content": REPORT.encode(), "ReportFormat": "text/csv"})
+        inventory.credential_report(ctx, on_generating=lambda: said.append("again"))
+    assert said == ["generating"]
+
+
 def test_a_report_still_generating_gives_up_after_the_wait(ctx):
     clock = FakeClock()
     with Stubber(ctx.iam) as stub:

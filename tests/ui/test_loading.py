@@ -28,6 +28,7 @@ from s3cred_tui.core.inventory import (
 from s3cred_tui.ui.loading import (
     CELLS_PER_MESSAGE,
     LOOKUP_BATCH,
+    REPORT_DOWNLOAD_SECONDS,
     ROWS_PER_MESSAGE,
     AccountLoad,
     StartedPages,
@@ -100,7 +101,7 @@ class FakeAccount:
             raise self._policy_pages
         yield from self._policy_pages
 
-    def key_report(self, is_cancelled) -> CredentialReport:
+    def key_report(self, is_cancelled, on_generating) -> CredentialReport:
         if isinstance(self._report, Exception):
             raise self._report
         return CredentialReport(None, {name: report_user(name, keys) for name, keys in dict(self._report).items()})
@@ -378,8 +379,9 @@ def test_a_report_asked_for_after_a_head_started_first_page_has_two_round_trips_
 
     answer = threading.Event()
 
-    def report_still_generating(is_cancelled):
+    def report_still_generating(is_cancelled, on_generating):
         asked.append(clock.now)
+        on_generating()
         answer.wait(10)
         raise S3CredError("still being generated")
 
@@ -395,6 +397,41 @@ def test_a_report_asked_for_after_a_head_started_first_page_has_two_round_trips_
         clock.now = 101.09
         assert load.rows_to_look_up("users", listed[:40]) == [], "within two round trips of asking: the report may still come"
         clock.now = 101.11
+        assert load.rows_to_look_up("users", listed[:40]) == listed[:40]
+    finally:
+        answer.set()
+        reading.join()
+
+
+def test_a_report_aws_already_has_is_waited_for_while_it_downloads_then_rows_on_screen_are_looked_up():
+    clock = Clock()
+    listed = names(100)
+    account = HeadStartAccount(
+        asked_at=100.0, arrived_at=100.2, user_pages=[[user(n) for n in listed]],
+        policy_pages=[{n: PolicyCounts(0, 0, 0) for n in listed}], clock=clock,
+    )  # fmt: skip
+    clock.now = 100.7
+    load = AccountLoad(account, clock=clock)
+    run_listings(load)
+    load.read_policy_counts(lambda page: None, NEVER)
+    asked, answer = [], threading.Event()
+
+    def report_downloading(is_cancelled, on_generating):  # AWS has one: no on_generating()
+        asked.append(clock.now)
+        answer.wait(10)
+        raise S3CredError("refused late")
+
+    account.key_report = report_downloading
+    reading = threading.Thread(target=load.read_key_report, args=(lambda keys: None, NEVER))
+    reading.start()
+    try:
+        for _ in range(500):
+            if asked:
+                break
+            time.sleep(0.01)
+        clock.now = 100.7 + 1.0
+        assert load.rows_to_look_up("users", listed[:40]) == [], "a report on its way: one call each would be wasted"
+        clock.now = 100.7 + REPORT_DOWNLOAD_SECONDS + 0.01
         assert load.rows_to_look_up("users", listed[:40]) == listed[:40]
     finally:
         answer.set()

@@ -140,8 +140,12 @@ def credential_report(
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
     is_cancelled: Callable[[], bool] = lambda: False,
+    on_generating: Callable[[], None] = lambda: None,
 ) -> CredentialReport:
     """The account's credential report: read it, generating one first only when needed.
+
+    `on_generating()` is called (once) when AWS says there is no report yet or it is still being
+    generated: it will be a while (seconds on a large account), not one download away.
 
     Raises typed errors: refused is `AccessDenied`; a report still being generated after
     `wait_seconds` is an `S3CredError` with code "ReportInProgress"; stopped by
@@ -153,12 +157,16 @@ def credential_report(
     deadline = clock() + wait_seconds
     pause = _FIRST_POLL_SECONDS
     generated_once = False
+    said_generating = False
     while True:
         try:
             response = iam.get_credential_report()
             return parse_credential_report(response.get("Content") or b"", response.get("GeneratedTime"))
         except Exception as exc:
             code = _error_code(exc)
+            if (code in _MISSING or code == _IN_PROGRESS) and not said_generating:
+                said_generating = True
+                on_generating()
             if code in _MISSING and not generated_once:
                 try:
                     iam.generate_credential_report()

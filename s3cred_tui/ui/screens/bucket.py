@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from rich.cells import cell_len
 from rich.text import Span, Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -36,8 +37,8 @@ from s3cred_tui.ui.widgets.prefix_tree import PrefixTree
 
 # One S3 page of keys per expand; "load more…" fetches the next.
 PREFIX_PAGE_SIZE = 500
-# Tree nodes added per event-loop turn; the tree's lines are rebuilt after each chunk (a
-# pass over every loaded line), so a page takes a few turns rather than one long one.
+# Tree nodes added per event-loop turn (labels made, lines spliced in and the lines after them
+# renumbered, a pass over the loaded lines), so a page takes a few turns rather than one long one.
 ADD_CHUNK = 250
 
 
@@ -54,8 +55,8 @@ class PrefixData:
 
 
 class ObjectData(NamedTuple):
-    """An object's node: its key and size only (a tuple of plain values, which the garbage
-    collector stops tracking), never the S3 record."""
+    """An object's node: its key and size only, never the S3 record. (Still tracked by the
+    garbage collector: CPython stops tracking only exact tuples of untracked values.)"""
 
     key: str
     size: int
@@ -98,12 +99,15 @@ def object_label(key: str, parent_prefix: str, size_bytes: int) -> Text:
     return Text(f"{name}  {size}", spans=[Span(start, start + len(size), "dim")])
 
 
-# Nodes loaded at which the tree is first collected and frozen (`ui/memory.py`), then at each
-# doubling of the largest tree this process has seen: with 20,000 nodes loaded, full collections
-# took 100-280 ms; frozen nodes are skipped by them and still freed when their prefix collapses
-# (`PrefixTree` leaves no cycles behind).
-FIRST_FREEZE_NODES = 4000
-_large_trees = FreezeAtDoublings(FIRST_FREEZE_NODES)
+# Nodes loaded at which the tree is first collected and frozen (`ui/memory.py`), then each time
+# the largest tree this process has seen grows by as many again: a full collection walks ~10
+# objects a node not yet frozen (~1 us each), so with 20,000 nodes loaded one took 100-280 ms,
+# and freezing only at doublings still left 8,000 nodes to walk (50-90 ms). Frozen nodes are
+# skipped by collections and still freed when their prefix collapses (`PrefixTree` leaves no
+# cycles behind). Browsing (expanding one prefix after another, collapsing each) never grows
+# the tree this far, so it never freezes.
+FREEZE_EVERY_NODES = 2000
+_large_trees = FreezeAtDoublings(FREEZE_EVERY_NODES, at_most_every=FREEZE_EVERY_NODES)
 
 
 # The note shown under the root of a bucket with nothing in it (a leaf with no data).
@@ -163,6 +167,8 @@ class BucketScreen(AwsScreen[None]):
         super().__init__()
         self.bucket = bucket
         self.bucket_region = region
+        self._region_in_title = region
+        self._stats_one_line = False  # whether the loaded-so-far line shown fits on one line
         self.objects_loaded = 0
         self.bytes_loaded = 0
         self.prefixes_loaded = 0
@@ -310,7 +316,11 @@ class BucketScreen(AwsScreen[None]):
         if node.data is not message.source or not self._still_in_tree(node):
             return  # a refresh or a collapse replaced this part of the tree meanwhile
         data: PrefixData = node.data
-        self.query_one("#bucket-title", Static).update(self._title_text())
+        if self.bucket_region != self._region_in_title:
+            # Only when it changed: repainting the title with the lines below it makes the frame
+            # repaint everything between them (Textual repaints the box around all changes).
+            self._region_in_title = self.bucket_region
+            self.query_one("#bucket-title", Static).update(self._title_text())
         plain_label = Text(self.bucket, style="bold") if node.is_root else prefix_label(data.prefix, self._parent_prefix(node))
         for child in list(node.children):
             if isinstance(child.data, MoreData):
@@ -380,10 +390,17 @@ class BucketScreen(AwsScreen[None]):
         return parent.data.prefix if parent is not None and isinstance(parent.data, PrefixData) else ""
 
     def _update_stats(self) -> None:
-        self.query_one("#prefix-stats", Static).update(
+        stats = self.query_one("#prefix-stats", Static)
+        text = (
             f"Loaded so far: {formatting.count(self.objects_loaded, 'object')}, "
             f"{formatting.size(self.bytes_loaded)}, {formatting.count(self.prefixes_loaded, 'prefix', 'prefixes')}"
         )
+        # Updated with every chunk added. A layout of the screen (Textual's default for an update)
+        # repaints every scrollbar on it, and so every widget between them; it is only needed
+        # when the line may wrap differently, so its height may change.
+        one_line = 0 < cell_len(text) <= stats.content_size.width
+        stats.update(text, layout=not (one_line and self._stats_one_line))
+        self._stats_one_line = one_line
 
     # -- access map ----------------------------------------------------------------------
 

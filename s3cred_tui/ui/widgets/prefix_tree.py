@@ -4,8 +4,10 @@ Textual's Tree (8.x) keeps one line per shown node and throws them all away when
 changes: adding a child, expanding, collapsing or removing a node rebuilds every line and
 measures every label (~90 ms at 20,000 lines, an event-loop stall each time). Here those four
 edits splice just the lines concerned into the list (renumbering the lines after them, a cheap
-pass), and the widest line is kept in a count of line widths. Anything else (a resize, a style
-change, a reset) still rebuilds everything, as Textual does.
+pass), and the widest line is kept in a count of line widths. Only the lines of the window that
+an edit changed are painted again, and the scrollable size is set without a layout of the screen
+(which would repaint the whole tree and every scrollbar on screen at each chunk of children added).
+Anything else (a resize, a style change, a reset) still rebuilds everything, as Textual does.
 
 Only this widget's own methods edit incrementally: `add_children`, `drop_children`,
 `remove_node`, and `expand`/`collapse` of its nodes. Textual's `TreeNode.add`/`remove` still
@@ -20,6 +22,7 @@ from typing import Any
 from rich.text import Text
 from textual._loop import loop_last
 from textual.geometry import Size
+from textual.widget import Widget
 from textual.widgets._tree import TreeNode, _TreeLine
 
 from s3cred_tui.ui.widgets.motion import MotionTree
@@ -32,6 +35,12 @@ ICON_CELLS = 2
 
 class FoldingNode(TreeNode[Any]):
     """A node whose expand and collapse edit the tree's lines instead of rebuilding them."""
+
+    # The label last measured and its width (`PrefixTree.get_label_width`): kept on the node,
+    # not in a table of the tree's (an entry and a tuple more per node, walked by every
+    # full collection of the garbage collector).
+    _measured_label: Text | None = None
+    _label_width: int = 0
 
     def expand(self) -> FoldingNode:
         was_expanded = self._expanded
@@ -54,8 +63,6 @@ class PrefixTree(MotionTree):
     """A MotionTree whose lines are edited in place by the common changes (see the module)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        # node id -> (the label measured, its width): a label is measured once, not per rebuild.
-        self._label_widths: dict[int, tuple[Text, int]] = {}
         # line width -> how many shown lines have it: the widest line without a pass over all.
         self._width_counts: Counter[int] = Counter()
         super().__init__(*args, **kwargs)
@@ -65,7 +72,9 @@ class PrefixTree(MotionTree):
     def _add_node(self, parent: TreeNode[Any] | None, label: Text, data: Any, expand: bool = False) -> TreeNode[Any]:
         node = FoldingNode(self, parent, self._new_id(), label, data, expanded=expand)
         self._tree_nodes[node._id] = node
-        self._updates += 1
+        # Textual counts an update here, making every line drawn so far stale; each caller
+        # redraws what the new node changes instead (`add_children` through `_splice`, Textual's
+        # `TreeNode.add` and `reset` by rebuilding everything).
         return node
 
     def process_label(self, label: str | Text) -> Text:
@@ -76,13 +85,15 @@ class PrefixTree(MotionTree):
         return super().process_label(label)
 
     def get_label_width(self, node: TreeNode[Any]) -> int:
+        # A label is measured once, not at every rebuild (and measured again once replaced).
         label = node._label
-        cached = self._label_widths.get(node._id)
-        if cached is not None and cached[0] is label:
-            width = cached[1]
-        else:
+        if not isinstance(node, FoldingNode):
             width = label.cell_len
-            self._label_widths[node._id] = (label, width)
+        elif node._measured_label is label:
+            width = node._label_width
+        else:
+            width = node._label_width = label.cell_len
+            node._measured_label = label
         return width + (ICON_CELLS if node._allow_expand else 0)
 
     def add_children(self, parent: TreeNode[Any], children: list[tuple[Text, Any, bool]]) -> list[TreeNode[Any]]:
@@ -154,7 +165,6 @@ class PrefixTree(MotionTree):
             node = stack.pop()
             stack.extend(node._children)
             self._tree_nodes.pop(node._id, None)
-            self._label_widths.pop(node._id, None)
             node._line = -1
             # No parent <-> child cycles left behind: reference counting frees a dropped subtree
             # at once (even objects moved out of the collector's reach), and a message still on
@@ -209,14 +219,15 @@ class PrefixTree(MotionTree):
             lines = self._tree_lines_cached
             assert lines is not None
             at = node._line + 1
-            self._splice(at, at, self._descendant_lines(lines[node._line].path, node))
+            # From the node's own line: its icon changed (▶ to ▼).
+            self._splice(at, at, self._descendant_lines(lines[node._line].path, node), node._line)
 
     def _hide_descendants(self, node: TreeNode[Any]) -> None:
         where = self._where(node)
         if where == UNKNOWN:
             self._invalidate()
         elif where == SHOWN:
-            self._splice(node._line + 1, self._subtree_end(node), [])
+            self._splice(node._line + 1, self._subtree_end(node), [], node._line)  # (▼ to ▶)
 
     def _line_width(self, line: _TreeLine[Any]) -> int:
         return self.get_label_width(line.path[-1]) + line._get_guide_width(self.guide_depth, self.show_root)
@@ -250,15 +261,46 @@ class PrefixTree(MotionTree):
             self._count(line)
         for number in range(start, len(lines)):
             lines[number].path[-1]._line = number
-        self.virtual_size = Size(max(self._width_counts, default=self.size.width), len(lines))
+        self._resize_lines(Size(max(self._width_counts, default=self.size.width), len(lines)))
         if cursor_node is not None:
             # A hidden cursor node leaves the cursor on the line that hid it (the collapsed node).
             self.cursor_line = cursor_node._line if cursor_node._line != -1 else max(0, start - 1)
         first_changed = start if changed_from is None else min(start, changed_from)
-        if first_changed < self.scroll_offset.y + self.size.height:
-            # Every cached line is keyed by this count: the lines shown are painted afresh.
-            self._updates += 1
+        top = self.scroll_offset.y
+        if first_changed < top + self.size.height:
+            # Every line Textual caches is keyed by this count (and its number): a line that
+            # moved must not be drawn from another's cache entry. Only the window's lines from
+            # the first changed one down are painted afresh; those above keep what is on screen.
+            self._drop_drawn_lines()
+            first_shown = max(first_changed, top)
+            self.refresh_lines(first_shown, top + self.size.height - first_shown)
+
+    def _resize_lines(self, size: Size) -> None:
+        """Set the scrollable size after an edit, updating the scrollbars only.
+
+        Assigning `virtual_size` (a reactive) asks for a layout of the screen and repaints the
+        whole tree, every frame lines are added: ~10 ms for the tree's window alone, and the
+        screen's other widgets with it. The tree's own size never depends on its lines, so the
+        scrollbars (shown, hidden or moved: `_scroll_update`) are all that change; the lines
+        themselves are repainted by `_splice` where they changed.
+        """
+        if size == self.virtual_size:
+            return
+        # Textual pads every line to the widest (or to the window, if wider).
+        padding_changed = max(size.width, self.size.width) != max(self.virtual_size.width, self.size.width)
+        self.set_reactive(Widget.virtual_size, size)
+        self._scroll_update(size)
+        if padding_changed:
+            # Each shown line is drawn again.
+            self._drop_drawn_lines()
             self.refresh()
+
+    def _drop_drawn_lines(self) -> None:
+        """Key every line drawn from now on anew, and forget those drawn so far: they were keyed
+        by the count bumped here, so none could be used again, yet up to 1,024 of them (each a
+        Strip and its caches, ~20 objects in cycles) would stay until pushed out."""
+        self._updates += 1
+        self._line_cache.clear()  # (Textual's `_clear_line_cache` drops the lines too)
 
     def _build(self) -> None:
         """Every line from scratch (what Textual's `_build` does), counting the line widths."""
@@ -289,7 +331,6 @@ class PrefixTree(MotionTree):
         self._forget_subtrees(self.root._children)
         self.root._children.clear()
         self._tree_nodes.clear()
-        self._label_widths.clear()
         super().clear()
         self._tree_nodes[self.root._id] = self.root
         return self
