@@ -29,7 +29,6 @@ load continues those listings instead of starting its own.
 
 from __future__ import annotations
 
-import queue
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -161,36 +160,40 @@ class StartedPages(Iterator[list[Row]]):
 
 
 class _StartedListing:
-    """A listing asked for now, on a thread of its own that reads every page as it comes: the
-    load that takes it later (once the first screen is up) finds the pages read meanwhile."""
+    """A listing whose first page is asked for now, on a thread of its own.
 
-    _END = object()
+    Only the first page: reading on (pages of 1,000 parsed on that thread) while the app composes
+    its first screen made the first screen, and so the first rows, later at 0 ms (measured:
+    0.77-0.80 s first page with one page read ahead, 0.79-0.98 s reading every page)."""
 
     def __init__(self, what: str, pages: Callable[[], Iterable[list[Row]]]) -> None:
-        self._pages: queue.SimpleQueue[object] = queue.SimpleQueue()
+        self._ready = threading.Event()
+        self._pages: Iterator[list[Row]] | None = None
+        self._first: list[Row] | None = None
+        self._error: Exception | None = None
         self.asked_at = time.monotonic()
         self.first_arrived_at: float | None = None
-        threading.Thread(target=self._read, args=(pages,), name=f"head start: {what}", daemon=True).start()
+        threading.Thread(target=self._start, args=(pages,), name=f"head start: {what}", daemon=True).start()
 
-    def _read(self, pages: Callable[[], Iterable[list[Row]]]) -> None:
+    def _start(self, pages: Callable[[], Iterable[list[Row]]]) -> None:
         try:
-            for page in pages():
-                if self.first_arrived_at is None:
-                    self.first_arrived_at = time.monotonic()
-                self._pages.put(page)
+            self._pages = iter(pages())
+            self._first = next(self._pages, None)
         except Exception as exc:  # raised again on the thread that takes the pages
-            self._pages.put(exc)
+            self._error = exc
         finally:
-            if self.first_arrived_at is None:
-                self.first_arrived_at = time.monotonic()
-            self._pages.put(self._END)
+            self.first_arrived_at = time.monotonic()
+            self._ready.set()
 
     def pages(self) -> Iterator[list[Row]]:
-        """Each page as it has come (waiting for the next), then the listing's error if it failed."""
-        while (item := self._pages.get()) is not self._END:
-            if isinstance(item, Exception):
-                raise item
-            yield item  # type: ignore[misc]
+        """The first page once it has come (or its error), then the rest of the same listing."""
+        self._ready.wait()
+        if self._error is not None:
+            raise self._error
+        if self._first is None or self._pages is None:
+            return
+        yield self._first
+        yield from self._pages
 
 
 class HeadStart:
