@@ -202,6 +202,7 @@ class S3CredApp(App[None]):
         self.settings_path = settings_path
         self.aws, self.startup_error = (start.aws, start.startup_error) if start else open_context(config)
         self._account_head_start: HeadStart | None = start.head_start if start else None
+        self._identity_asked = False
         self._settings_error = settings_error
         self._errors_on_screen: set[str] = set()
         # Ages ("3 days") are measured against this; tests pin it for stable snapshots.
@@ -307,6 +308,7 @@ class S3CredApp(App[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="identity", name="checking who you are")
     def load_identity(self) -> None:
+        self._identity_asked = True
         identity = whoami(self.aws)
         if not get_current_worker().is_cancelled:
             self.post_message(IdentityLoaded(identity))
@@ -321,6 +323,8 @@ class S3CredApp(App[None]):
             return
         if any(w.group == "identity" and w.state in (WorkerState.PENDING, WorkerState.RUNNING) for w in self.workers):
             return
+        if self._identity_asked and self.identity_problem is None:
+            return  # answered, its message not handled yet (whoami can answer before the first screen is up)
         self.identity_problem = None
         self.load_identity()
 

@@ -159,6 +159,26 @@ async def test_the_identity_bar_says_why_whoami_failed_and_r_asks_again(account,
         assert static_text(app.account_screen(), "#identity-line").startswith(f"Account {app.identity.account}")
 
 
+async def test_whoami_is_not_asked_twice_when_its_answer_is_on_its_way(account, monkeypatch):
+    asked: list[str] = []
+    real_whoami = app_module.whoami
+
+    def counted(ctx):
+        asked.append("whoami")
+        return real_whoami(ctx)
+
+    monkeypatch.setattr(app_module, "whoami", counted)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert asked == ["whoami"], "the account screen's first load does not ask again"
+        # The worker has answered, its message not yet handled (as when whoami answers at once).
+        app.identity = None
+        app.ensure_identity()
+        await settle(pilot)
+        assert asked == ["whoami"]
+
+
 def test_an_expired_sso_session_names_the_login_command_with_the_profile():
     expired = errors.CredentialsExpired("The SSO session has expired or is missing.", code=app_module.SSO_EXPIRED_CODE)
     assert "`aws sso login --profile work`" in app_module.error_message(expired, "work")
