@@ -12,6 +12,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 
 import pytest
 
@@ -343,6 +344,14 @@ def test_the_loading_module_never_imports_textual():
     assert result.stdout.strip() == ""
 
 
+def wait_for(condition, seconds: float = 5.0) -> None:
+    for _ in range(int(seconds / 0.01)):
+        if condition():
+            return
+        time.sleep(0.01)
+    raise AssertionError("timed out")
+
+
 class HeadStartAccount(FakeAccount):
     """Users listed by a head start: asked for, and the first page come, before the load took them."""
 
@@ -350,10 +359,7 @@ class HeadStartAccount(FakeAccount):
         super().__init__(**kwargs)
         pages = list(self._user_pages)
         listing = _StartedListing("users", lambda: iter(pages))
-        for _ in range(500):  # its thread has the first page
-            if listing.first_arrived_at is not None:
-                break
-            time.sleep(0.01)
+        wait_for(lambda: listing.first_arrived_at is not None)  # its thread has the first page
         listing.asked_at, listing.first_arrived_at = asked_at, arrived_at
         self.started = StartedPages(listing)
 
@@ -361,11 +367,13 @@ class HeadStartAccount(FakeAccount):
         return self.started
 
 
-def test_a_report_asked_for_after_a_head_started_first_page_has_two_round_trips_before_it_is_late():
+@contextmanager
+def report_pending(generating: bool):
+    """A load whose users a head start listed (asked at 100.0, first page at 100.2: a 0.2 s round
+    trip) and whose credential report, asked for at 100.7, has not come: AWS says it is being
+    generated (`generating`) or is sending one it has. Yields (load, clock, listed)."""
     clock = Clock()
     listed = names(100)
-    # The head start asked at 100.0 and had its first page at 100.2 (a 0.2 s round trip); the
-    # screen takes the listing and asks for the report half a second later.
     account = HeadStartAccount(
         asked_at=100.0, arrived_at=100.2, user_pages=[[user(n) for n in listed]],
         policy_pages=[{n: PolicyCounts(0, 0, 0) for n in listed}], clock=clock,
@@ -375,64 +383,38 @@ def test_a_report_asked_for_after_a_head_started_first_page_has_two_round_trips_
     _, user_rows, _ = run_listings(load)
     assert [len(rows) for rows in user_rows] == [100]
     load.read_policy_counts(lambda page: None, NEVER)
-    asked = []
+    asked, answer = [], threading.Event()
 
-    answer = threading.Event()
-
-    def report_still_generating(is_cancelled, on_generating):
+    def pending_report(is_cancelled, on_generating):
         asked.append(clock.now)
-        on_generating()
+        if generating:
+            on_generating()
         answer.wait(10)
-        raise S3CredError("still being generated")
+        raise S3CredError("no report after all")
 
-    account.key_report = report_still_generating
+    account.key_report = pending_report
     reading = threading.Thread(target=load.read_key_report, args=(lambda keys: None, NEVER))
     reading.start()
     try:
-        for _ in range(500):
-            if asked:
-                break
-            time.sleep(0.01)
+        wait_for(lambda: asked)
         assert asked == [100.7]
+        yield load, clock, listed
+    finally:
+        answer.set()
+        reading.join()
+
+
+def test_a_report_being_generated_lets_rows_on_screen_be_looked_up_two_round_trips_after_it_was_asked_for():
+    with report_pending(generating=True) as (load, clock, listed):
         clock.now = 101.09
         assert load.rows_to_look_up("users", listed[:40]) == [], "within two round trips of asking: the report may still come"
         clock.now = 101.11
         assert load.rows_to_look_up("users", listed[:40]) == listed[:40]
-    finally:
-        answer.set()
-        reading.join()
 
 
 def test_a_report_aws_already_has_is_waited_for_while_it_downloads_then_rows_on_screen_are_looked_up():
-    clock = Clock()
-    listed = names(100)
-    account = HeadStartAccount(
-        asked_at=100.0, arrived_at=100.2, user_pages=[[user(n) for n in listed]],
-        policy_pages=[{n: PolicyCounts(0, 0, 0) for n in listed}], clock=clock,
-    )  # fmt: skip
-    clock.now = 100.7
-    load = AccountLoad(account, clock=clock)
-    run_listings(load)
-    load.read_policy_counts(lambda page: None, NEVER)
-    asked, answer = [], threading.Event()
-
-    def report_downloading(is_cancelled, on_generating):  # AWS has one: no on_generating()
-        asked.append(clock.now)
-        answer.wait(10)
-        raise S3CredError("refused late")
-
-    account.key_report = report_downloading
-    reading = threading.Thread(target=load.read_key_report, args=(lambda keys: None, NEVER))
-    reading.start()
-    try:
-        for _ in range(500):
-            if asked:
-                break
-            time.sleep(0.01)
+    with report_pending(generating=False) as (load, clock, listed):
         clock.now = 100.7 + 1.0
         assert load.rows_to_look_up("users", listed[:40]) == [], "a report on its way: one call each would be wasted"
         clock.now = 100.7 + REPORT_DOWNLOAD_SECONDS + 0.01
         assert load.rows_to_look_up("users", listed[:40]) == listed[:40]
-    finally:
-        answer.set()
-        reading.join()
