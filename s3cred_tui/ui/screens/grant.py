@@ -24,7 +24,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Button, Footer, Label, LoadingIndicator, Static
-from textual.worker import Worker, WorkerState, get_current_worker
+from textual.worker import get_current_worker
 
 from s3cred_tui.core.bucket_grant import BucketGrantRequest, GrantPlan, build_grant_plan
 from s3cred_tui.core.policies import policy_json
@@ -34,7 +34,7 @@ from s3cred_tui.core.third_party_role import (
     ThirdPartyRoleRequest,
     build_third_party_role_plan,
 )
-from s3cred_tui.ui.screens.create_flow import CreateFlowScreen
+from s3cred_tui.ui.screens.create_flow import PlanReviewScreen
 from s3cred_tui.ui.widgets.motion import MotionScroll
 
 GrantRequest = BucketGrantRequest | ThirdPartyRoleRequest
@@ -135,13 +135,15 @@ class GrantPlanReady(Message):
         self.plan = plan
 
 
-class GrantReviewScreen(CreateFlowScreen):
+class GrantReviewScreen(PlanReviewScreen):
     CSS_PATH = Path(__file__).with_name("grant.tcss")
     BINDINGS = [
         Binding("escape", "back", "Back", id="grant.back", tooltip="Change the request"),
         Binding("ctrl+a", "apply", "Apply", id="grant.apply", tooltip="Make every change listed here"),
     ]
     WORKER_ERROR_TITLES = {"grant-plan": "Could not build the plan"}
+    PLAN_GROUP = "grant-plan"
+    ID_PREFIX = "grant"
 
     def __init__(self, request: GrantRequest) -> None:
         super().__init__()
@@ -159,10 +161,6 @@ class GrantReviewScreen(CreateFlowScreen):
                 yield Button("Apply", id="apply", variant="warning", disabled=True, tooltip="Make these changes (ctrl+a)")
                 yield Button("Back", id="back", tooltip="Change the request (Esc)")
         yield Footer()
-
-    def on_mount(self) -> None:
-        self.query_one("#back", Button).focus()
-        self.load_plan()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="grant-plan", name="building the plan")
     def load_plan(self) -> None:
@@ -189,33 +187,4 @@ class GrantReviewScreen(CreateFlowScreen):
             apply_button.focus()
         else:
             self.query_one("#grant-plan-scroll").focus()
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Apply is offered (in the footer, on ctrl+a) only for a plan that can be applied."""
-        if action == "apply" and (self.plan is None or not self.plan.ok):
-            return False
-        return super().check_action(action, parameters)
-
-    def worker_state_changed(self, worker: Worker) -> None:
-        if worker.group != "grant-plan" or worker.state is not WorkerState.ERROR:
-            return  # the app shows the error itself, titled above
-        self.query_one("#grant-loading").display = False
-        self.query_one("#grant-plan", Static).update(Text("The plan could not be built; nothing was changed.", style="red"))
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        if event.button.id == "apply":
-            self.action_apply()
-        elif event.button.id == "back":
-            self.action_back()
-
-    def action_back(self) -> None:
-        self.workers.cancel_group(self, "grant-plan")
-        self.app.pop_screen()
-
-    def action_apply(self) -> None:
-        if self.plan is None or not self.plan.ok:
-            self.notify("This plan cannot be applied: see what is blocking it.", severity="warning")
-            return
-        self.s3cred_app.open_apply(self.plan)
 

@@ -19,7 +19,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import Button, Footer, Label, LoadingIndicator, Static
-from textual.worker import Worker, WorkerState, get_current_worker
+from textual.worker import get_current_worker
 
 from s3cred_tui.core import policies
 from s3cred_tui.core.apply import CREATE_ROLE, CREATE_USER
@@ -29,7 +29,7 @@ from s3cred_tui.core.plan import Plan, Step, build_plan
 from s3cred_tui.core.policy_checks import PolicyReview
 from s3cred_tui.core.request import AccessLevel, CredentialRequest
 from s3cred_tui.ui.screens.confirm import ConfirmModal
-from s3cred_tui.ui.screens.create_flow import CreateFlowScreen
+from s3cred_tui.ui.screens.create_flow import PlanReviewScreen
 from s3cred_tui.ui.widgets.aws_checks_panel import AwsChecksPanel
 from s3cred_tui.ui.widgets.policy_preview import PolicyPreview
 
@@ -190,7 +190,7 @@ class PlanReady(Message):
         self.plan = plan
 
 
-class ReviewScreen(CreateFlowScreen):
+class ReviewScreen(PlanReviewScreen):
     CSS_PATH = [
         Path(__file__).with_name("review.tcss"),
         Path(__file__).parent.parent / "widgets" / "policy_preview.tcss",
@@ -226,10 +226,6 @@ class ReviewScreen(CreateFlowScreen):
                 yield AwsChecksPanel(automatic=True, disagreement_is_a_bug=True, id="review-aws-checks")
         yield Footer()
 
-    def on_mount(self) -> None:
-        self.query_one("#back", Button).focus()
-        self.load_plan()
-
     @work(thread=True, exclusive=True, exit_on_error=False, group="plan", name="building the plan")
     def load_plan(self) -> None:
         plan = build_plan(self.aws, self.request, identity=self.s3cred_app.identity)
@@ -240,13 +236,10 @@ class ReviewScreen(CreateFlowScreen):
         message.stop()
         self.show_plan(message.plan)
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Apply is offered (in the footer, on ctrl+a) only for a plan that can be applied."""
-        if action == "apply":
-            plan = self.plan
-            if plan is None or not (plan.ok or plan.ok_once_acknowledged):
-                return False
-        return super().check_action(action, parameters)
+    def can_apply(self) -> bool:
+        """A plan that can be applied, or can once its broad custom policy is confirmed."""
+        plan = self.plan
+        return plan is not None and (plan.ok or plan.ok_once_acknowledged)
 
     def show_plan(self, plan: Plan) -> None:
         self.plan = plan
@@ -273,23 +266,6 @@ class ReviewScreen(CreateFlowScreen):
         if plan.ok:
             apply_button.focus()
 
-    def worker_state_changed(self, worker: Worker) -> None:
-        if worker.group != "plan" or worker.state is not WorkerState.ERROR:
-            return  # the app shows the error itself, titled above
-        self.query_one("#review-loading").display = False
-        self.query_one("#review-plan", Static).update(Text("The plan could not be built; nothing was changed.", style="red"))
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        if event.button.id == "apply":
-            self.action_apply()
-        elif event.button.id == "back":
-            self.action_back()
-
-    def action_back(self) -> None:
-        self.workers.cancel_group(self, "plan")
-        self.app.pop_screen()
-
     def action_apply(self) -> None:
         plan = self.plan
         if plan is not None and plan.ok_once_acknowledged:
@@ -299,10 +275,7 @@ class ReviewScreen(CreateFlowScreen):
                 self._broad_policy_answered,
             )
             return
-        if plan is None or not plan.ok:
-            self.notify("This plan cannot be applied: see what is blocking it.", severity="warning")
-            return
-        self.s3cred_app.open_apply(plan)
+        super().action_apply()
 
     def _broad_policy_answered(self, confirmed: bool | None) -> None:
         plan = self.plan
