@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from urllib.parse import unquote
 import threading
 from datetime import datetime, timezone
 
@@ -483,6 +484,26 @@ def test_policy_counts_come_from_one_paginated_call_and_save_per_user_calls(popu
     assert sorted(calls) == ["ListAccessKeys", "ListAccessKeys"]
 
 
+def test_policy_counts_are_read_by_a_client_that_leaves_documents_undecoded(populated):
+    ctx, _arn, _key = populated
+    calls: list[str] = []
+    ctx.iam_counting.meta.events.register("before-call.iam.*", lambda model, **_: calls.append(model.name))
+    assert inventory.user_policy_counts(ctx)["reader"] == inventory.PolicyCounts(1, 1, 1)
+    assert calls == ["GetAccountAuthorizationDetails"]
+
+    def reader_document(client) -> object:
+        details = client.get_account_authorization_details(Filter=["User"])["UserDetailList"]
+        return next(user for user in details if user["UserName"] == "reader")["UserPolicyList"][0]["PolicyDocument"]
+
+    expected = _doc("s3:GetObject", "arn:aws:s3:::data-lake/*")
+    # Counting never reads a document, so it is left as AWS sends it (URL-encoded JSON text) ...
+    as_sent = reader_document(ctx.iam_counting)
+    assert isinstance(as_sent, str) and json.loads(unquote(as_sent)) == expected
+    # ... while the context's own client, which readers of policies use, still decodes it.
+    assert reader_document(ctx.iam) == expected
+    assert ctx.iam_counting is ctx.iam_counting and ctx.iam_counting is not ctx.iam
+
+
 def test_first_bucket_page_is_small_so_a_screen_shows_something_at_once():
     s3 = FakeS3([f"b{i:04d}" for i in range(1200)])
     pages = iter_bucket_pages(FakeContext(s3), page_size=1000, first_page_size=100)
@@ -579,7 +600,7 @@ def test_policy_counts_come_a_page_of_users_per_request(aws_paging):
         ctx.iam.create_user(UserName=f"user-{i:04d}")
     ctx.iam.add_user_to_group(GroupName="readers", UserName="user-1499")
     ctx.iam.put_user_policy(UserName="user-0000", PolicyName="p", PolicyDocument=json.dumps(ALLOW_ALL))
-    seen = _calls(ctx.iam)
+    seen = _calls(ctx.iam_counting)
     pages = list(inventory.iter_user_policy_counts(ctx))
     assert [len(p) for p in pages] == [1000, 500]
     assert [name for name, _ in seen] == ["GetAccountAuthorizationDetails"] * 2
@@ -591,7 +612,7 @@ def test_policy_counts_can_come_first_for_a_small_page_of_users(aws_paging):
     ctx = aws_paging
     for i in range(1200):
         ctx.iam.create_user(UserName=f"user-{i:04d}")
-    seen = _calls(ctx.iam)
+    seen = _calls(ctx.iam_counting)
     pages = list(inventory.iter_user_policy_counts(ctx, first_page_size=inventory.FIRST_USER_PAGE))
     assert [len(p) for p in pages] == [100, 1000, 100]
     assert [params["MaxItems"] for _, params in seen] == [100, 1000, 1000]

@@ -59,6 +59,25 @@ async def test_updating_one_cell_draws_only_that_cell_again(monkeypatch):
         assert [line for y, line in enumerate(after) if y != 4] == [line for y, line in enumerate(before) if y != 4]
 
 
+async def test_a_cell_updated_once_is_drawn_again_only_when_it_changes_again(monkeypatch):
+    # Textual's LRUCache.set leaves a key that is already there alone: what is kept for a cell or
+    # a line must be replaced, not set again, or a cell updated once is drawn every frame after.
+    app = TableApp()
+    async with app.run_test(size=(60, ROWS + 4)) as pilot:
+        table = app.query_one(MotionDataTable)
+        await pilot.pause()
+        screen_lines(table)
+        table.update_cell("bucket-03", "region", "eu-west-1")
+        screen_lines(table)
+        drawn = count_body_cells_drawn(monkeypatch)
+        table.update_cell("bucket-07", "region", "eu-west-2")
+        after = screen_lines(table)
+        table.update_cell("bucket-09", "region", "eu-west-3")
+        screen_lines(table)
+        assert drawn == [(7, 1), (9, 1)], "bucket-03 was kept as it was last drawn"
+        assert "eu-west-1" in after[4] and "eu-west-2" in after[8]
+
+
 async def test_rows_added_below_leave_the_rows_on_screen_drawn(monkeypatch):
     app = TableApp()
     async with app.run_test(size=(60, ROWS + 4)) as pilot:

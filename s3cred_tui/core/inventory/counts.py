@@ -41,7 +41,7 @@ def iter_user_policy_counts(
     Raises (typed) when the caller may not call iam:GetAccountAuthorizationDetails.
     """
     for page in marker_pages(
-        ctx.iam.get_account_authorization_details,
+        ctx.iam_counting.get_account_authorization_details,
         "UserDetailList",
         page_size,
         "iam:GetAccountAuthorizationDetails",
