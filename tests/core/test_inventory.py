@@ -690,6 +690,21 @@ def test_credential_report_parsing_counts_key_slots_and_skips_the_root_row():
     assert report.users["used-once"].access_keys == 1 and report.users["used-once"].keys_last_used is None
 
 
+def test_credential_report_rows_short_of_columns_or_blank_read_as_missing_cells():
+    lines = REPORT.splitlines()
+    short = f"cut-short,arn:aws:iam::{ACCOUNT}:user/cut-short,2024-01-01T00:00:00+00:00,false"
+    report = inventory.parse_credential_report("\n".join([*lines, "", short]) + "\n")
+    assert report.users["cut-short"].access_keys == 0 and not report.users["cut-short"].mfa_active
+    assert report.users["two-keys"].access_keys == 2
+
+
+def test_credential_report_parsing_is_paced_row_by_row_and_reads_the_same():
+    paced: list[int] = []
+    report = inventory.parse_credential_report(REPORT.encode(), pace=paced.append)
+    assert paced == [0, 1, 2, 3], "before every row, the root row too"
+    assert report == inventory.parse_credential_report(REPORT.encode())
+
+
 def test_credential_report_that_is_not_one_is_a_typed_error():
     with pytest.raises(S3CredError) as raised:
         inventory.parse_credential_report(b"<html>oops</html>")

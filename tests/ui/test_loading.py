@@ -30,10 +30,14 @@ from s3cred_tui.ui.loading import (
     CELLS_PER_MESSAGE,
     LOOKUP_BATCH,
     REPORT_DOWNLOAD_SECONDS,
+    ROWS_BETWEEN_YIELDS,
     ROWS_PER_MESSAGE,
+    YIELD_SECONDS,
     AccountLoad,
+    InventorySource,
     StartedPages,
     _StartedListing,
+    let_the_loop_run,
 )
 
 
@@ -418,3 +422,21 @@ def test_a_report_aws_already_has_is_waited_for_while_it_downloads_then_rows_on_
         assert load.rows_to_look_up("users", listed[:40]) == [], "a report on its way: one call each would be wasted"
         clock.now = 100.7 + REPORT_DOWNLOAD_SECONDS + 0.01
         assert load.rows_to_look_up("users", listed[:40]) == listed[:40]
+
+
+def test_a_worker_going_through_rows_sleeps_briefly_every_so_many_rows(monkeypatch):
+    # A sleep of 0 hands the GIL straight back as often as not; a real sleep lets the loop take it.
+    slept: list[float] = []
+    monkeypatch.setattr(time, "sleep", slept.append)
+    for index in range(3 * ROWS_BETWEEN_YIELDS + 1):
+        let_the_loop_run(index)
+    assert slept == [YIELD_SECONDS] * 3 and YIELD_SECONDS > 0
+
+
+def test_the_credential_report_is_read_paced(monkeypatch):
+    import s3cred_tui.core.inventory as inventory
+
+    seen: dict = {}
+    monkeypatch.setattr(inventory, "credential_report", lambda aws, **kwargs: seen.update(kwargs))
+    InventorySource(aws=None).key_report(NEVER, lambda: None)  # type: ignore[arg-type]
+    assert seen["pace"] is let_the_loop_run

@@ -12,7 +12,6 @@ per turn of the loop (`_flush`), so the table repaints once per batch, never per
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping
 from datetime import datetime, timezone
 from pathlib import Path
@@ -38,7 +37,7 @@ from s3cred_tui.core.inventory import (
 from s3cred_tui.core.stale import StaleThresholds, thresholds_from
 from s3cred_tui.ui import console_links, formatting
 from s3cred_tui.ui.base import AwsScreen
-from s3cred_tui.ui.loading import AccountLoad, InventorySource
+from s3cred_tui.ui.loading import AccountLoad, InventorySource, let_the_loop_run
 from s3cred_tui.ui.memory import freeze_after_load
 from s3cred_tui.ui.stale_columns import (
     STALE_COLUMNS,
@@ -54,8 +53,6 @@ VISIBLE_EVERY_SECONDS = 0.25
 # At most this many rows and row updates are placed per turn of the event loop (~10 ms of work).
 ROWS_PER_FLUSH = 500
 UPDATES_PER_FLUSH = 1500
-# A worker making cells lets the event loop run (takes no GIL) after every this many rows.
-CELLS_BETWEEN_YIELDS = 100
 
 Cells = dict[str, Any]
 Row = tuple[str, list[Any]]
@@ -193,13 +190,6 @@ def user_stale_cells(
     cells["oldest_key"] = Sortable(cells["oldest_key"], _age_seconds(min(rotated), now) if rotated else None)
     cells["last_used"] = Sortable(cells["last_used"], _age_seconds(report_user.keys_last_used, now))
     return cells
-
-
-def let_the_loop_run(index: int) -> None:
-    """On a worker thread making cells: every `CELLS_BETWEEN_YIELDS` rows, give up the GIL so
-    the event loop (which waits for it behind every busy thread) draws and answers keys."""
-    if index and index % CELLS_BETWEEN_YIELDS == 0:
-        time.sleep(0)
 
 
 def counts_cells(value: UserCounts | errors.S3CredError) -> dict[str, Text | str]:
