@@ -56,7 +56,7 @@ CELLS_PER_MESSAGE = 1000
 # A worker thread making cells or reading the credential report lets the event loop run after
 # every this many rows, for `YIELD_SECONDS`: long enough that the loop, not another busy worker,
 # takes the GIL (`time.sleep(0)` hands it back at once as often as not: stalls of 45-65 ms remained).
-ROWS_BETWEEN_YIELDS = 50
+ROWS_BETWEEN_YIELDS = 100
 YIELD_SECONDS = 0.0005
 # Threads per per-row lookup. Every busy thread queues for the GIL ahead of the event loop
 # (a 5 ms slice each); a screenful of rows needs no more.
@@ -231,10 +231,13 @@ class HeadStart:
         return StartedPages(started) if started is not None else None
 
 
-def batches(items: list[Row], size: int) -> Iterator[list[Row]]:
+def batches(items: list[Row], size: int, first_size: int | None = None) -> Iterator[list[Row]]:
+    """`items` in lists of `size` (the first of `first_size`, when given)."""
     iterator = iter(items)
-    while batch := list(islice(iterator, size)):
+    take = first_size or size
+    while batch := list(islice(iterator, take)):
         yield batch
+        take = size
 
 
 class _Source:
@@ -373,8 +376,13 @@ class AccountLoad:
             with self._lock:
                 self._keys.update({name: user.access_keys for name, user in report.users.items()})
                 self._reported.update(report.users)
-            users = list(report.users.values())
-            for chunk in batches(users, CELLS_PER_MESSAGE):
+                listed = [name for name in self._users if name in report.users]
+            # Users listed so far first, in listing order (the rows on screen were listed first), and
+            # a screenful of them in a message of their own: the report's own order is not the list's.
+            first = set(listed)
+            users = [report.users[name] for name in listed]
+            users += [user for name, user in report.users.items() if name not in first]
+            for chunk in batches(users, CELLS_PER_MESSAGE, first_size=inventory.FIRST_USER_PAGE):
                 on_keys({user.name: user for user in chunk})
         except S3CredError:
             self._key_read.failed = True

@@ -18,6 +18,7 @@ import pytest
 
 from s3cred_tui.core.errors import AccessDenied, S3CredError, Throttled
 from s3cred_tui.core.inventory import (
+    FIRST_USER_PAGE,
     BucketSummary,
     CredentialReport,
     PolicyCounts,
@@ -440,3 +441,18 @@ def test_the_credential_report_is_read_paced(monkeypatch):
     monkeypatch.setattr(inventory, "credential_report", lambda aws, **kwargs: seen.update(kwargs))
     InventorySource(aws=None).key_report(NEVER, lambda: None)  # type: ignore[arg-type]
     assert seen["pace"] is let_the_loop_run
+
+
+def test_the_report_hands_over_the_users_listed_first_a_screenful_before_the_rest():
+    # The report comes in its own order (here: the reverse of the list's): the rows on screen,
+    # the first listed, must not wait behind thousands of others.
+    listed = names(150)
+    account = FakeAccount(user_pages=[[user(n) for n in listed]], report={n: 1 for n in reversed(names(3000))})
+    load = AccountLoad(account, clock=account.clock)
+    run_listings(load)
+    handed: list[list[str]] = []
+    load.read_key_report(lambda keys: handed.append(list(keys)), NEVER)
+    assert handed[0] == listed[:FIRST_USER_PAGE]
+    assert handed[1][: 150 - FIRST_USER_PAGE] == listed[FIRST_USER_PAGE:]
+    assert [len(chunk) for chunk in handed[1:]] == [CELLS_PER_MESSAGE, CELLS_PER_MESSAGE, 3000 - FIRST_USER_PAGE - 2 * CELLS_PER_MESSAGE]
+    assert sorted(name for chunk in handed for name in chunk) == names(3000)

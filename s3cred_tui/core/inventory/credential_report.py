@@ -91,17 +91,21 @@ def _flag(text: str | None) -> bool:
     return (text or "").strip().lower() == "true"
 
 
-def _key(row: Callable[[str], str | None], slot: int) -> ReportKey | None:
+# A key slot's columns, in the order `_key` reads them.
+_KEY_COLUMNS = ("last_rotated", "active", "last_used_date", "last_used_service", "last_used_region")
+
+
+def _key(values: list[str | None], at: tuple[int, ...]) -> ReportKey | None:
     """A slot holds a key when it has a rotation date; an inactive key still has one."""
-    rotated = _timestamp(row(f"access_key_{slot}_last_rotated"))
+    rotated = _timestamp(values[at[0]])
     if rotated is None:
         return None
     return ReportKey(
-        active=_flag(row(f"access_key_{slot}_active")),
+        active=_flag(values[at[1]]),
         last_rotated=rotated,
-        last_used=_timestamp(row(f"access_key_{slot}_last_used_date")),
-        last_used_service=_text(row(f"access_key_{slot}_last_used_service")),
-        last_used_region=_text(row(f"access_key_{slot}_last_used_region")),
+        last_used=_timestamp(values[at[2]]),
+        last_used_service=_text(values[at[3]]),
+        last_used_region=_text(values[at[4]]),
     )
 
 
@@ -123,29 +127,34 @@ def parse_credential_report(
     header = next(reader, None)
     if not header or "user" not in header:
         raise S3CredError("The IAM credential report has no `user` column.", code="MalformedReport")
-    # Rows are read as lists (a dict per row of 22 columns cost more than the rest of the parse);
-    # a short row reads as missing what it lacks, as csv.DictReader would fill it.
-    columns = {name: index for index, name in enumerate(header)}  # a repeated column: its last, as DictReader
+    # Rows are read as lists, each column found once by its index (a dict per row of 22 columns
+    # cost more than the rest of the parse). A column the report lacks, or a row cut short,
+    # reads as None: rows are padded to one past the header, and a missing column points there.
+    width = len(header)
+    index_of = {name: index for index, name in enumerate(header)}  # a repeated column: its last, as DictReader
+
+    def at(column: str) -> int:
+        return index_of.get(column, width)
+
+    user_at, arn_at, password_at, mfa_at = at("user"), at("arn"), at("password_enabled"), at("mfa_active")
+    slots = [tuple(at(f"access_key_{slot}_{column}") for column in _KEY_COLUMNS) for slot in (1, 2)]
+    padding: list[str | None] = [None] * (width + 1)
     users: dict[str, ReportUser] = {}
-    for index, values in enumerate(reader):
+    for index, row in enumerate(reader):
         pace(index)
-        if not values:
+        if not row:
             continue
-
-        def row(column: str, values: list[str] = values) -> str | None:
-            at = columns.get(column)
-            return values[at] if at is not None and at < len(values) else None
-
-        name = (row("user") or "").strip()
+        values: list[str | None] = [*row, *padding[len(row) :]] if len(row) <= width else [*row[:width], None]
+        name = (values[user_at] or "").strip()
         if not name or name == ROOT_ROW:
             continue
-        keys = tuple(key for key in (_key(row, 1), _key(row, 2)) if key is not None)
+        keys = tuple(key for key in (_key(values, slots[0]), _key(values, slots[1])) if key is not None)
         users[name] = ReportUser(
             name=name,
-            arn=(row("arn") or "").strip(),
+            arn=(values[arn_at] or "").strip(),
             keys=keys,
-            password_enabled=_flag(row("password_enabled")),
-            mfa_active=_flag(row("mfa_active")),
+            password_enabled=_flag(values[password_at]),
+            mfa_active=_flag(values[mfa_at]),
         )
     return CredentialReport(generated=generated, users=users)
 
