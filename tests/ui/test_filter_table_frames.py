@@ -1,4 +1,4 @@
-"""Rows that land on screen reach the DataTable a few per frame.
+"""Rows that land on screen, and new values of cells on screen, reach the DataTable a few per frame.
 
 Drawing a cell for the first time costs Rich ~0.4 ms, so handing the DataTable a screenful of
 new rows at once held the event loop for 50-150 ms (bench: the first rows of the account's
@@ -11,7 +11,7 @@ from __future__ import annotations
 from textual.app import App, ComposeResult
 
 from s3cred_tui.ui.widgets import filter_table
-from s3cred_tui.ui.widgets.filter_table import NEW_CELLS_PER_FRAME, FilterTable
+from s3cred_tui.ui.widgets.filter_table import NEW_CELLS_PER_FRAME, UPDATED_CELLS_PER_FRAME, FilterTable
 from tests.ui.helpers import settle
 
 COLUMNS = [("name", "User"), ("created", "Created"), ("keys", "Keys")]
@@ -79,3 +79,53 @@ async def test_the_cells_on_screen_are_drawn_in_a_few_frames_not_one(monkeypatch
         frames_that_drew = [count for count in drawn_per_frame if count]
         assert len(frames_that_drew) >= 2, "a screenful is more than one frame's budget here"
         assert max(drawn_per_frame) <= NEW_CELLS_PER_FRAME
+
+
+async def test_new_values_for_every_cell_on_screen_are_drawn_a_frame_at_a_time(monkeypatch):
+    """A whole-account answer updating every row on screen: the list knows the values at once,
+    the DataTable gets `UPDATED_CELLS_PER_FRAME` of them per frame, and shows them all in the end."""
+    from textual.widgets import DataTable
+
+    app = Host()
+    async with app.run_test(size=(80, HEIGHT)) as pilot:
+        listing = app.query_one(FilterTable)
+        await pilot.pause()
+        listing.add_rows(ROWS)
+        await settle(pilot, rounds=40)
+        on_screen = [key for key, _ in ROWS[: listing.table.size.height]]
+        handed: list[int] = [0]
+        update = DataTable.update_cell
+
+        def counting(self, *args, **kwargs):
+            handed[-1] += 1
+            return update(self, *args, **kwargs)
+
+        monkeypatch.setattr(DataTable, "update_cell", counting)
+        listing.update_cells({key: {"created": "2025-06-01", "keys": "9"} for key in on_screen})
+        assert all(listing.row(key)[1:] == ["2025-06-01", "9"] for key in on_screen), "known at once"
+        assert handed == [UPDATED_CELLS_PER_FRAME], "one frame's worth now"
+        while handed[-1]:
+            handed.append(0)
+            await pilot.pause()
+        assert sum(handed) == 2 * len(on_screen) and max(handed) <= UPDATED_CELLS_PER_FRAME
+        assert len([n for n in handed if n]) >= 2, "more than a frame's worth: drawn over several"
+        assert all(listing.table.get_cell(key, "keys") == "9" for key in on_screen), "every cell drawn in the end"
+
+
+async def test_a_value_waiting_for_its_frame_is_dropped_when_its_row_goes():
+    app = Host()
+    async with app.run_test(size=(80, HEIGHT)) as pilot:
+        listing = app.query_one(FilterTable)
+        await pilot.pause()
+        listing.add_rows(ROWS[:40])  # all in the DataTable's window, a screenful on screen
+        await settle(pilot, rounds=40)
+        on_screen = [key for key, _ in ROWS[: listing.table.size.height]]
+        assert 2 * len(on_screen) > UPDATED_CELLS_PER_FRAME
+        listing.update_cells({key: {"created": "old", "keys": "old"} for key in on_screen})  # the last rows' wait
+        last = on_screen[-1]
+        listing.remove_row(last)
+        listing.add_rows([(last, [last, "new", "new"])])
+        await settle(pilot, rounds=40)
+        assert listing.row(last)[1:] == ["new", "new"]
+        assert listing.table.get_row(last)[1:] == ["new", "new"], "the old values, waiting, were not drawn over it"
+        assert all(listing.table.get_cell(key, "keys") == "old" for key in on_screen[:-1])

@@ -46,6 +46,10 @@ ADD_CELLS = 200
 # ~0.4 ms, so a first screenful at once (40 rows of 10 columns) held the event loop for 50-150 ms.
 # The rows on screen fill in over a few frames instead.
 NEW_CELLS_PER_FRAME = 45
+# The same bound for cells of rows on screen given new values (a whole-account answer can update
+# every visible row at once): the rest are drawn in the next frames. The table's own cells (what
+# `row()` gives, what sorting and filtering read) change at once.
+UPDATED_CELLS_PER_FRAME = NEW_CELLS_PER_FRAME
 # Keys tested against a new filter per event-loop turn.
 SCAN_CHUNK = 1000
 # While rows stream into a sorted list, they are put in order at most this often.
@@ -176,6 +180,11 @@ class FilterTable(Vertical):
         self._status_timer: Any = None
         # Cells set before their row was added (a whole-account answer can beat the listing).
         self._early: dict[str, dict[str, Any]] = {}
+        # New values of cells on screen waiting for a frame of their own ((row key, column) -> value),
+        # and how many more may be drawn before the next frame (`UPDATED_CELLS_PER_FRAME`).
+        self._to_draw: dict[tuple[str, str], Any] = {}
+        self._draw_budget = UPDATED_CELLS_PER_FRAME
+        self._budget_renews = False
         # Keys matching the filter, in list order; the DataTable holds a prefix of them.
         self._matched: list[str] = []
         self._listed: dict[str, None] = {}
@@ -269,6 +278,7 @@ class FilterTable(Vertical):
         self._cells.clear()
         self._sort_values.clear()
         self._early.clear()
+        self._to_draw.clear()
         self._matched.clear()
         self._listed.clear()
         self._limit = self.window_rows
@@ -319,6 +329,8 @@ class FilterTable(Vertical):
         if key in self._listed:
             del self._listed[key]
             self.table.remove_row(key)
+            for waiting in [cell for cell in self._to_draw if cell[0] == key]:
+                del self._to_draw[waiting]
         self._update_status()
 
     def update_cell(self, key: str, column: str, value: Any) -> None:
@@ -338,14 +350,50 @@ class FilterTable(Vertical):
             if cells is None:
                 self._early.setdefault(key, {}).update(values)
                 continue
+            on_screen = key in listed and self._is_on_screen(key)
             for column, value in values.items():
                 value = self._unwrap(key, column, value)
                 cells[self._column_index[column]] = value
                 reordered = reordered or column == self.sort_column
-                if key in listed:
+                if on_screen:
+                    self._draw_soon(key, column, value)
+                elif key in listed:
                     table.update_cell(key, column, value, update_width=self._widens(column, value))
         if reordered:
             self._resort_soon()
+
+    def _is_on_screen(self, key: str) -> bool:
+        table = self.table
+        first = int(table.scroll_y)
+        return first <= table.get_row_index(key) < first + table.size.height
+
+    def _draw_soon(self, key: str, column: str, value: Any) -> None:
+        """Give a cell on screen its new value now, or, past this frame's budget, in a later frame."""
+        if self._draw_budget > 0 and not self._to_draw:
+            self._draw_budget -= 1
+            self.table.update_cell(key, column, value, update_width=self._widens(column, value))
+        else:
+            self._to_draw.pop((key, column), None)  # a newer value goes to the back of the queue
+            self._to_draw[(key, column)] = value
+        self._renew_budget_after_refresh()
+
+    def _renew_budget_after_refresh(self) -> None:
+        if not self._budget_renews:
+            self._budget_renews = True
+            self.call_after_refresh(self._next_frame)
+
+    def _next_frame(self) -> None:
+        self._budget_renews = False
+        self._draw_budget = UPDATED_CELLS_PER_FRAME
+        table = self.table
+        while self._to_draw and self._draw_budget > 0:
+            (key, column), value = next(iter(self._to_draw.items()))
+            del self._to_draw[(key, column)]
+            if key in self._listed:  # still in the DataTable (not cleared or removed meanwhile)
+                self._draw_budget -= 1
+                table.update_cell(key, column, value, update_width=self._widens(column, value))
+        if self._to_draw or self._draw_budget < UPDATED_CELLS_PER_FRAME:
+            self._renew_budget_after_refresh()
 
     def _widens(self, column: str, value: Any) -> bool:
         """Whether `value` is wider than its column so far.
