@@ -47,17 +47,13 @@ from s3cred_tui.core.inventory import (
     UserSummary,
 )
 from s3cred_tui.core.session import AwsContext
+from s3cred_tui.ui.pacing import let_the_loop_run
 
 # Rows are handed over in chunks this size, so a page of 1,000 reaches the table in a few
 # messages rather than one long block of the event loop.
 ROWS_PER_MESSAGE = 250
 # Whole-account answers (a report of 5,000 users) reach the table in messages this size.
 CELLS_PER_MESSAGE = 1000
-# A worker thread making cells or reading the credential report lets the event loop run after
-# every this many rows, for `YIELD_SECONDS`: long enough that the loop, not another busy worker,
-# takes the GIL (`time.sleep(0)` hands it back at once as often as not: stalls of 45-65 ms remained).
-ROWS_BETWEEN_YIELDS = 100
-YIELD_SECONDS = 0.0005
 # Threads per per-row lookup. Every busy thread queues for the GIL ahead of the event loop
 # (a 5 ms slice each); a screenful of rows needs no more.
 LOOKUP_THREADS = 4
@@ -141,14 +137,6 @@ class InventorySource:
         if key_counts:
             known["key_counts"] = dict(key_counts)
         return inventory.user_counts(self.aws, names, max_workers=LOOKUP_THREADS, **known)
-
-
-def let_the_loop_run(index: int) -> None:
-    """On a worker thread going through rows: every `ROWS_BETWEEN_YIELDS` rows, give up the GIL
-    for `YIELD_SECONDS`, so the event loop (which waits for it behind every busy thread) draws
-    and answers keys."""
-    if index and index % ROWS_BETWEEN_YIELDS == 0:
-        time.sleep(YIELD_SECONDS)
 
 
 def user_listing(aws: AwsContext) -> Iterable[list[UserSummary]]:

@@ -31,15 +31,13 @@ from s3cred_tui.ui.loading import (
     CELLS_PER_MESSAGE,
     LOOKUP_BATCH,
     REPORT_DOWNLOAD_SECONDS,
-    ROWS_BETWEEN_YIELDS,
     ROWS_PER_MESSAGE,
-    YIELD_SECONDS,
     AccountLoad,
     InventorySource,
     StartedPages,
     _StartedListing,
-    let_the_loop_run,
 )
+from s3cred_tui.ui.pacing import ROWS_BETWEEN_YIELDS, YIELD_SECONDS, let_the_loop_run
 
 
 def NEVER() -> bool:  # reads as a constant: the is_cancelled of a load nobody stops

@@ -488,6 +488,40 @@ async def test_access_map_marks_users_it_cannot_evaluate(map_account):
         assert "admin" in rows
 
 
+async def test_access_map_rows_reach_the_table_a_frame_at_a_time_and_no_worker_reprs_the_users(map_account, monkeypatch):
+    """Rows landing on screen are handed over `rows_per_step(..., on_screen=True)` per frame (Rich
+    draws a cell the first time in ~0.4 ms), and starting the evaluation does not make Textual's
+    default worker description, the repr of every user's details (5,000: ~60 ms of event loop)."""
+    from s3cred_tui.core.inventory import UserDetail
+    from s3cred_tui.ui.pacing import rows_per_step
+
+    iam = boto3.client("iam", region_name="us-east-1")
+    read = json.dumps(policy_for(["reports"], AccessLevel.READ_ONLY, ""))
+    for index in range(60):
+        iam.create_user(UserName=f"reader-{index:02d}")
+        iam.put_user_policy(UserName=f"reader-{index:02d}", PolicyName="read", PolicyDocument=read)
+    reprs: list[str] = []
+    monkeypatch.setattr(UserDetail, "__repr__", lambda self: reprs.append(self.summary.name) or "UserDetail")
+    rows_at_each_frame: list[int] = []
+    wait = DataTable.wait_for_refresh
+
+    async def noting(self):
+        if self.id == "map-table":
+            rows_at_each_frame.append(self.row_count)
+        return await wait(self)
+
+    monkeypatch.setattr(DataTable, "wait_for_refresh", noting)
+    app = Host(lambda: AccessMapPanel("reports"))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        table = app.query_one(AccessMapPanel).query_one("#map-table", DataTable)
+        assert table.row_count == 63, "60 readers, reader, admin, capped"
+        per_frame = rows_per_step(len(table.columns), on_screen=True)
+        steps = [b - a for a, b in zip([0, *rows_at_each_frame], rows_at_each_frame)]
+        assert rows_at_each_frame and max(steps) <= per_frame, "a screenful is handed over in several frames"
+        assert reprs == []
+
+
 async def test_access_map_says_when_iam_cannot_be_read(server_account):
     iam = server_account.client("iam")
     iam.create_user(UserName="limited")

@@ -37,8 +37,9 @@ from s3cred_tui.core.inventory import (
 from s3cred_tui.core.stale import StaleThresholds, thresholds_from
 from s3cred_tui.ui import console_links, formatting
 from s3cred_tui.ui.base import AwsScreen
-from s3cred_tui.ui.loading import AccountLoad, InventorySource, let_the_loop_run
+from s3cred_tui.ui.loading import AccountLoad, InventorySource
 from s3cred_tui.ui.memory import freeze_after_load
+from s3cred_tui.ui.pacing import let_the_loop_run
 from s3cred_tui.ui.stale_columns import (
     STALE_COLUMNS,
     STALE_FILTER,

@@ -33,19 +33,15 @@ from textual.widgets import DataTable, Input, LoadingIndicator, Static
 from textual.widgets.data_table import ColumnKey
 
 from s3cred_tui.ui.formatting import shown_of
+from s3cred_tui.ui.pacing import NEW_CELLS_PER_FRAME, rows_per_step
 from s3cred_tui.ui.widgets.motion import MotionDataTable
 
 # Rows the DataTable holds before the cursor asks for more; a few screens' worth.
 WINDOW_ROWS = 200
 # The window grows when the cursor is this close to its last row.
 WINDOW_MARGIN = 20
-# Cells of rows added to the DataTable per event-loop turn: the table measures each new cell on
-# its next idle (~50 µs each), so 40 rows of 10 columns at once held the loop for 20 ms.
-ADD_CELLS = 200
-# Cells drawn for the first time per frame, where new rows land on screen: Rich draws a cell in
-# ~0.4 ms, so a first screenful at once (40 rows of 10 columns) held the event loop for 50-150 ms.
-# The rows on screen fill in over a few frames instead.
-NEW_CELLS_PER_FRAME = 45
+# Cells of rows added to the DataTable per event-loop turn, and drawn for the first time per frame
+# where new rows land on screen: `ui.pacing`.
 # The same bound for cells of rows on screen given new values (a whole-account answer can update
 # every visible row at once): the rest are drawn in the next frames. The table's own cells (what
 # `row()` gives, what sorting and filtering read) change at once.
@@ -629,8 +625,7 @@ class FilterTable(Vertical):
             return ""
         table = self.table
         on_screen = start < self._rows_on_screen_end()
-        cells = NEW_CELLS_PER_FRAME if on_screen else ADD_CELLS
-        stop = min(want, start + max(1, cells // max(1, len(self.columns))))
+        stop = min(want, start + rows_per_step(len(self.columns), on_screen))
         for key in self._matched[start:stop]:
             table.add_row(*self._cells[key], key=key)
             self._listed[key] = None
