@@ -24,6 +24,15 @@ class Host(App[None]):
         yield FilterTable("users", COLUMNS, window_rows=200)
 
 
+async def listed(app: Host, pilot, rows) -> FilterTable:
+    """The host's list once `rows` were added and every frame they asked for has passed."""
+    listing = app.query_one(FilterTable)
+    await pilot.pause()
+    listing.add_rows(rows)
+    await settle(pilot, rounds=40)
+    return listing
+
+
 async def test_rows_on_screen_arrive_a_few_per_frame_and_the_rest_without_waiting(monkeypatch):
     listed_at_each_frame: list[int] = []
     wait = FilterTable.wait_for_refresh
@@ -35,10 +44,7 @@ async def test_rows_on_screen_arrive_a_few_per_frame_and_the_rest_without_waitin
     monkeypatch.setattr(FilterTable, "wait_for_refresh", noting)
     app = Host()
     async with app.run_test(size=(80, HEIGHT)) as pilot:
-        listing = app.query_one(FilterTable)
-        await pilot.pause()
-        listing.add_rows(ROWS)
-        await settle(pilot, rounds=40)
+        listing = await listed(app, pilot, ROWS)
         assert listing.table.row_count == 200, "the whole window is listed in the end"
         on_screen = listing.table.size.height
         per_frame = NEW_CELLS_PER_FRAME // len(COLUMNS)
@@ -88,10 +94,7 @@ async def test_new_values_for_every_cell_on_screen_are_drawn_a_frame_at_a_time(m
 
     app = Host()
     async with app.run_test(size=(80, HEIGHT)) as pilot:
-        listing = app.query_one(FilterTable)
-        await pilot.pause()
-        listing.add_rows(ROWS)
-        await settle(pilot, rounds=40)
+        listing = await listed(app, pilot, ROWS)
         on_screen = [key for key, _ in ROWS[: listing.table.size.height]]
         handed: list[int] = [0]
         update = DataTable.update_cell
@@ -115,10 +118,7 @@ async def test_new_values_for_every_cell_on_screen_are_drawn_a_frame_at_a_time(m
 async def test_a_value_waiting_for_its_frame_is_dropped_when_its_row_goes():
     app = Host()
     async with app.run_test(size=(80, HEIGHT)) as pilot:
-        listing = app.query_one(FilterTable)
-        await pilot.pause()
-        listing.add_rows(ROWS[:40])  # all in the DataTable's window, a screenful on screen
-        await settle(pilot, rounds=40)
+        listing = await listed(app, pilot, ROWS[:40])  # all in the DataTable's window, a screenful on screen
         on_screen = [key for key, _ in ROWS[: listing.table.size.height]]
         assert 2 * len(on_screen) > UPDATED_CELLS_PER_FRAME
         listing.update_cells({key: {"created": "old", "keys": "old"} for key in on_screen})  # the last rows' wait
